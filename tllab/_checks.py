@@ -1,0 +1,206 @@
+"""Argument validation shared by every public function of :mod:`tllab`.
+
+Each helper raises ``TypeError`` for the wrong kind of object and ``ValueError`` for a
+value of the right kind that is not acceptable, always naming the argument and what
+was expected, in the spirit of scikit-learn's ``check_array``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import torch
+
+from .device import as_tensor
+
+__all__ = [
+    "check_samples",
+    "check_sample_pair",
+    "check_probabilities",
+    "check_positive_scalars",
+    "check_choice",
+    "check_int",
+    "check_real",
+]
+
+
+def _to_float_tensor(x, name: str) -> torch.Tensor:
+    if isinstance(x, (str, bytes, dict)) or x is None:
+        raise TypeError(f"{name} must be an array-like or a torch.Tensor; got {type(x).__name__}")
+    try:
+        t = as_tensor(x)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise TypeError(
+            f"{name} must be a numeric array-like or a torch.Tensor; got {type(x).__name__}"
+        ) from err
+    if t.is_complex():
+        raise TypeError(f"{name} must be real-valued; got complex dtype {t.dtype}")
+    return t
+
+
+def _check_finite(t: torch.Tensor, name: str) -> None:
+    if not bool(torch.isfinite(t).all()):
+        n_nan = int(torch.isnan(t).sum())
+        n_inf = int(torch.isinf(t).sum())
+        raise ValueError(f"{name} must be finite; found {n_nan} NaN and {n_inf} inf entries")
+
+
+def check_samples(x, name: str = "x", *, min_samples: int = 1) -> torch.Tensor:
+    """Validate a sample matrix of shape ``(n_samples, n_features)``.
+
+    A 1-D input is refused (it is ambiguous: n samples of one feature, or one sample of n
+    features); the error says how to reshape it.
+    """
+    t = _to_float_tensor(x, name)
+    if t.ndim == 1:
+        raise ValueError(
+            f"{name} must be 2-D with shape (n_samples, n_features); got a 1-D array of shape "
+            f"{tuple(t.shape)}. Reshape with {name}.reshape(-1, 1) for one feature or "
+            f"{name}.reshape(1, -1) for one sample."
+        )
+    if t.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D with shape (n_samples, n_features); got shape {tuple(t.shape)}"
+        )
+    if t.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one feature; got shape {tuple(t.shape)}")
+    if t.shape[0] < min_samples:
+        raise ValueError(
+            f"{name} must have at least {min_samples} sample(s) for this estimator; "
+            f"got {t.shape[0]}"
+        )
+    _check_finite(t, name)
+    return t
+
+
+def check_sample_pair(
+    x, y, names: Sequence[str] = ("x", "y"), *, min_samples: int = 1
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validate two samples: same number of features, same device, a common float dtype."""
+    tx = check_samples(x, names[0], min_samples=min_samples)
+    ty = check_samples(y, names[1], min_samples=min_samples)
+    if tx.shape[1] != ty.shape[1]:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same number of features; "
+            f"got {tx.shape[1]} and {ty.shape[1]}"
+        )
+    if tx.device != ty.device:
+        if not isinstance(y, torch.Tensor):
+            ty = ty.to(tx.device)
+        elif not isinstance(x, torch.Tensor):
+            tx = tx.to(ty.device)
+        else:
+            raise ValueError(
+                f"{names[0]} and {names[1]} must be on the same device; "
+                f"got {tx.device} and {ty.device}"
+            )
+    dtype = torch.promote_types(tx.dtype, ty.dtype)
+    return tx.to(dtype), ty.to(dtype)
+
+
+def check_probabilities(
+    p, name: str = "p", *, dim: int = -1, normalize: bool = False, atol: float | None = None
+) -> torch.Tensor:
+    """Validate probability vectors along ``dim``.
+
+    Entries must be finite and non-negative.  With ``normalize=False`` each vector must
+    already sum to one (within ``atol``: 1e-6 in float64, 1e-4 in lower precision);
+    with ``normalize=True`` any non-negative vector with a positive sum is rescaled.
+    """
+    t = _to_float_tensor(p, name)
+    if t.ndim == 0:
+        raise ValueError(f"{name} must have at least one dimension; got a scalar")
+    try:
+        size = t.shape[dim]
+    except IndexError as err:
+        raise ValueError(
+            f"dim={dim} is out of range for {name} with shape {tuple(t.shape)}"
+        ) from err
+    if size == 0:
+        raise ValueError(f"{name} must not be empty along dim={dim}; got shape {tuple(t.shape)}")
+    _check_finite(t, name)
+    if bool((t < 0).any()):
+        raise ValueError(f"{name} must be non-negative; smallest entry is {float(t.min()):.4g}")
+    sums = t.sum(dim=dim, keepdim=True)
+    if normalize:
+        if bool((sums <= 0).any()):
+            raise ValueError(f"{name} must have a positive sum along dim={dim} to be normalised")
+        return t / sums
+    if atol is None:
+        atol = 1e-6 if t.dtype == torch.float64 else 1e-4
+    worst = float((sums - 1).abs().max())
+    if worst > atol:
+        raise ValueError(
+            f"{name} must sum to 1 along dim={dim} (within {atol:g}); the largest deviation is "
+            f"{worst:.3g}. Pass normalize=True to rescale counts or unnormalised weights."
+        )
+    return t
+
+
+def check_positive_scalars(value, name: str) -> list[float]:
+    """Validate one positive number or a non-empty sequence of them; return a list of floats."""
+    if isinstance(value, torch.Tensor):
+        values = value.detach().reshape(-1).cpu().tolist()
+    elif isinstance(value, np.ndarray):
+        values = value.reshape(-1).tolist()
+    elif isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
+        values = list(value)
+    else:
+        values = [value]
+    if not values:
+        raise ValueError(f"{name} must not be empty")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name} must be a positive number or a list of them; got {v!r}")
+        v = float(v)
+        if not math.isfinite(v) or v <= 0:
+            raise ValueError(f"{name} must be positive and finite; got {v!r}")
+        out.append(v)
+    return out
+
+
+def check_choice(value, name: str, options: Iterable[str]) -> str:
+    """Validate that ``value`` is one of ``options`` (strings)."""
+    options = tuple(options)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {options}; got {value!r}")
+    if value not in options:
+        raise ValueError(f"{name} must be one of {options}; got {value!r}")
+    return value
+
+
+def check_int(value, name: str, *, min_value: int | None = None) -> int:
+    """Validate an integer (not a bool), optionally with a lower bound."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {value!r}")
+    value = int(value)
+    if min_value is not None and value < min_value:
+        raise ValueError(f"{name} must be >= {min_value}; got {value}")
+    return value
+
+
+def check_real(
+    value,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Validate a finite real number within optional bounds."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number; got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        raise ValueError(f"{name} must be {'>=' if low_inclusive else '>'} {low}; got {value}")
+    if high is not None and (value > high or (value == high and not high_inclusive)):
+        raise ValueError(f"{name} must be {'<=' if high_inclusive else '<'} {high}; got {value}")
+    return value
