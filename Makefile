@@ -12,7 +12,7 @@ NOTEBOOKS := $(wildcard chapters/*.ipynb)
 PYTEST_NB := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
              --nbval-cell-timeout=300
 
-.PHONY: setup book test unit notebooks lint lab execute bench clean
+.PHONY: setup vendor book test unit notebooks lint lab execute bench clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +23,17 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 setup: $(STAMP)
 
+## vendor: fetch pinned MathJax / require.js / widget JS with npm into _vendor/ (once), so the
+## built book works offline; without npm it only warns and the book uses CDNs
+vendor:
+	$(PYTHON) tools/vendor_js.py --optional
+
 ## book: set up, then build the HTML book into _build/html (stored outputs, zero warnings)
-book: setup
+book: setup vendor
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 ## test: set up, then lint + unit tests + notebooks (nbval) + book build + browser check
-test: setup
+test: setup vendor
 	$(BIN)/ruff check tllab tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_NB) --doctest-modules tllab tests chapters
 

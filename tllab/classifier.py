@@ -3,7 +3,7 @@
 A probabilistic classifier trained to separate sample ``x`` (label 1) from sample ``y``
 (label 0) with *class-balanced* weights estimates ``P(1 | z) = p_x(z) / (p_x(z) + p_y(z))``,
 so its logit estimates the log density ratio ``log p_x(z) / p_y(z)`` whatever the sample
-sizes.  :func:`crossfit_log_ratio` returns that logit for every point, each point scored
+sizes.  :func:`~tllab.crossfit_log_ratio` returns that logit for every point, each point scored
 by a model that did not see it (K-fold cross-fitting), which is what the JS estimate,
 the proxy A-distance and the classifier importance weights are built on.
 """

@@ -1,9 +1,9 @@
 """Divergences between distributions: KL, Jensen–Shannon, MMD and the proxy A-distance.
 
-Probability-vector divergences (:func:`kl_divergence`, :func:`js_divergence`) work on
-batches along ``dim``.  Sample-based ones take two samples of shape ``(n, d)`` and
-``(m, d)``; the sizes may differ.  MMD uses the kernel conventions of
-:mod:`tllab.kernels` and never builds an ``n x m`` matrix.
+Probability-vector divergences (:func:`~tllab.kl_divergence`,
+:func:`~tllab.js_divergence`) work on batches along ``dim``.  Sample-based ones take
+two samples of shape ``(n, d)`` and ``(m, d)``; the sizes may differ.  MMD uses the
+kernel conventions of :mod:`tllab.kernels` and never builds an ``n x m`` matrix.
 """
 
 from __future__ import annotations
@@ -345,7 +345,7 @@ def mmd2(
     kernel = check_choice(kernel, "kernel", KERNELS)
     estimator = check_choice(estimator, "estimator", MMD_ESTIMATORS)
     x, y = check_sample_pair(x, y, min_samples=2)
-    block = _block(block_size)
+    block = _block(block_size, x.device)
     bandwidths = resolve_bandwidth(bandwidth, x.detach(), y.detach())
     if estimator == "linear":
         return _mmd_linear(x, y, kernel, bandwidths)
@@ -443,7 +443,7 @@ def mmd_test(
     x, y = x.detach(), y.detach()
     bandwidths = resolve_bandwidth(bandwidth, x, y)
     n, m = x.shape[0], y.shape[0]
-    block = _block(block_size)
+    block = _block(block_size, x.device)
     z, _ = _centre(torch.cat([x, y]))
     labels = _labels_matrix(n, m, n_permutations, seed, z.device, z.dtype)
     kappa = float(len(bandwidths))  # k(z, z) for these stationary kernels

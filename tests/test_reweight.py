@@ -1,0 +1,417 @@
+"""Tests of tllab.reweight against independent references (cvxopt QP, numpy closed forms,
+analytic density ratios) plus the bad-input table."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import tllab
+from tllab import (
+    classifier_weights,
+    clip_weights,
+    effective_sample_size,
+    flatten_weights,
+    importance_weighted_risk,
+    iwcv_score,
+    kliep_weights,
+    kmm_weights,
+    ulsif_weights,
+)
+
+cvxopt = pytest.importorskip("cvxopt")
+from cvxopt import solvers  # noqa: E402
+
+
+# ----------------------------------------------------------------------- references
+def gauss_gram(a, b, sigma):
+    """Dense float64 Gaussian kernel exp(-|a-b|^2 / (2 sigma^2)), written from scratch."""
+    d2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
+    return np.exp(-d2 / (2.0 * sigma**2))
+
+
+def kmm_reference(xs, xt, sigma, B, eps=None):
+    """KMM solved as a dense QP by cvxopt's interior-point solver (float64)."""
+    ns, nt = len(xs), len(xt)
+    if eps is None:
+        eps = (math.sqrt(ns) - 1) / math.sqrt(ns)
+    K = gauss_gram(xs, xs, sigma)
+    kappa = ns / nt * gauss_gram(xs, xt, sigma).sum(1)
+    G = np.vstack([np.eye(ns), -np.eye(ns), np.ones((1, ns)), -np.ones((1, ns))])
+    h = np.concatenate([np.full(ns, B), np.zeros(ns), [ns * (1 + eps)], [-ns * (1 - eps)]])
+    solvers.options.update(show_progress=False, abstol=1e-8, reltol=1e-9, feastol=1e-9)
+    sol = solvers.qp(cvxopt.matrix(K), cvxopt.matrix(-kappa), cvxopt.matrix(G),
+                     cvxopt.matrix(h))
+    beta = np.array(sol["x"]).ravel()
+    assert sol["status"] == "optimal"
+    return beta, K, kappa, eps
+
+
+def objective(beta, K, kappa):
+    return 0.5 * beta @ K @ beta - kappa @ beta
+
+
+def assert_feasible(w, B, eps, ns):
+    w = np.asarray(w, dtype=np.float64)
+    assert w.min() >= 0.0
+    assert w.max() <= B * (1 + 1e-6)
+    assert abs(w.sum() - ns) <= ns * eps * (1 + 1e-6) + 1e-6
+
+
+def make_shift(seed, ns, nt, d, shift, scale=0.7):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(ns, d)), rng.normal(size=(nt, d)) * scale + shift
+
+
+# ----------------------------------------------------------------------- KMM vs QP
+KMM_CASES = [
+    # seed, ns, nt, d, shift, bandwidth, B
+    (0, 300, 200, 2, 1.0, 1.0, 1000.0),
+    (1, 500, 400, 5, 0.5, 2.0, 1000.0),
+    (2, 1000, 800, 10, 1.0, 3.0, 1000.0),
+    (3, 400, 300, 3, 2.0, 0.5, 5.0),
+    (4, 600, 600, 10, 0.3, "median", 10.0),
+]
+
+
+@pytest.mark.parametrize("seed,ns,nt,d,shift,bw,B", KMM_CASES)
+def test_kmm_matches_qp_reference(seed, ns, nt, d, shift, bw, B):
+    xs, xt = make_shift(seed, ns, nt, d, shift)
+    sigma = float(tllab.median_bandwidth(xs, xt)) if bw == "median" else bw
+    ref, K, kappa, eps = kmm_reference(xs, xt, sigma, B)
+    res = kmm_weights(xs, xt, bandwidth=bw, B=B, return_info=True)
+    assert res.converged
+    w = res.weights.numpy()
+    f, f_ref = objective(w, K, kappa), objective(ref, K, kappa)
+    # Within 1e-4 relative of the optimum, and not "better" than it (which would mean
+    # a violated constraint).
+    assert abs(f - f_ref) <= 1e-4 * abs(f_ref)
+    assert_feasible(w, B, eps, ns)
+    assert res.objective == pytest.approx(f, rel=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("as_torch", [False, True])
+def test_kmm_dtypes_devices_inputs(device, dtype, as_torch):
+    xs, xt = make_shift(5, 400, 300, 4, 0.8)
+    ref, K, kappa, eps = kmm_reference(xs, xt, 2.0, 1000.0)
+    if as_torch:
+        a = torch.tensor(xs, dtype=dtype, device=device)
+        b = torch.tensor(xt, dtype=dtype, device=device)
+    else:
+        if device.type != "cpu":
+            pytest.skip("numpy inputs always land on the CPU")
+        a, b = xs.astype(np.float32 if dtype == torch.float32 else np.float64), xt
+        dtype = torch.float64 if dtype == torch.float64 else torch.float32
+        b = b.astype(a.dtype)
+    w = kmm_weights(a, b, bandwidth=2.0)
+    assert w.dtype == dtype and w.device.type == device.type and w.shape == (400,)
+    wn = w.double().cpu().numpy()
+    assert abs(objective(wn, K, kappa) - objective(ref, K, kappa)) <= 1e-4 * abs(
+        objective(ref, K, kappa))
+    assert_feasible(wn, 1000.0, eps, 400)
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_kmm_tiled_equals_dense(cache):
+    """The tiled products (small block so several tiles are visited) reach the same QP."""
+    xs, xt = make_shift(6, 350, 250, 3, 0.7)
+    ref, K, kappa, _ = kmm_reference(xs, xt, 1.5, 1000.0)
+    res = kmm_weights(xs, xt, bandwidth=1.5, cache_kernel=cache, block_size=100,
+                      return_info=True)
+    assert res.dense is cache
+    f_ref = objective(ref, K, kappa)
+    assert abs(objective(res.weights.numpy(), K, kappa) - f_ref) <= 1e-4 * abs(f_ref)
+
+
+def test_kmm_upper_bound_binds():
+    # A narrow target sitting on a few source points: the unconstrained weights there are
+    # large, so a small B must be active at the optimum.
+    xs, xt = make_shift(7, 400, 300, 2, 1.5, scale=0.3)
+    B = 3.0
+    ref, K, kappa, eps = kmm_reference(xs, xt, 0.7, B)
+    assert ref.max() >= B - 1e-6  # the construction really makes B active
+    w = kmm_weights(xs, xt, bandwidth=0.7, B=B).numpy()
+    assert_feasible(w, B, eps, 400)
+    assert (w >= B - 1e-6).sum() >= 1
+    assert abs(objective(w, K, kappa) - objective(ref, K, kappa)) <= 1e-4 * abs(
+        objective(ref, K, kappa))
+    loose = kmm_weights(xs, xt, bandwidth=0.7, B=1000.0).numpy()
+    assert loose.max() > 2 * B  # so B changed the solution
+
+
+def test_kmm_sum_constraint_binds():
+    # Target away from the source with a small bandwidth: kappa is small, the weights want
+    # to shrink, so the lower slab bound n_s (1 - eps) is active.
+    xs, xt = make_shift(8, 300, 200, 2, 2.0, scale=0.5)
+    eps = 0.1
+    ref, K, kappa, _ = kmm_reference(xs, xt, 0.7, 1000.0, eps=eps)
+    assert ref.sum() <= 300 * (1 - eps) + 1e-4  # active at the reference optimum
+    w = kmm_weights(xs, xt, bandwidth=0.7, eps=eps).numpy()
+    assert w.sum() == pytest.approx(300 * (1 - eps), rel=1e-6)
+    assert abs(objective(w, K, kappa) - objective(ref, K, kappa)) <= 1e-4 * abs(
+        objective(ref, K, kappa))
+    default = kmm_weights(xs, xt, bandwidth=0.7).numpy()
+    assert default.sum() < 0.8 * 300  # the default slack lets the sum fall much further
+
+
+def test_kmm_warns_when_not_converged():
+    xs, xt = make_shift(9, 300, 200, 2, 1.0)
+    with pytest.warns(RuntimeWarning, match="max_iter"):
+        res = kmm_weights(xs, xt, bandwidth=1.0, max_iter=3, return_info=True)
+    assert not res.converged
+    assert_feasible(res.weights.numpy(), 1000.0, (math.sqrt(300) - 1) / math.sqrt(300), 300)
+
+
+def test_box_slab_projection_is_exact():
+    from tllab.reweight import _project_box_slab
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        v = torch.tensor(rng.normal(size=50) * 3)
+        B, lo, hi = 2.0, 10.0, 20.0
+        p = _project_box_slab(v, B, lo, hi).numpy()
+        # KKT of the projection: p = clamp(v - tau, 0, B) for one scalar tau with
+        # tau = 0 if the slab is inactive, and sum(p) in [lo, hi].
+        assert lo - 1e-9 <= p.sum() <= hi + 1e-9
+        free = (p > 0) & (p < B)
+        taus = (v.numpy() - p)[free]
+        assert np.ptp(taus) < 1e-9
+        tau = taus.mean()
+        assert np.allclose(p, np.clip(v.numpy() - tau, 0, B), atol=1e-9)
+        if lo + 1e-9 < p.sum() < hi - 1e-9:
+            assert abs(tau) < 1e-9
+
+
+# ----------------------------------------------------------------------- uLSIF, KLIEP
+def test_ulsif_closed_form():
+    rng = np.random.default_rng(1)
+    xs, xt = rng.normal(size=(300, 3)), rng.normal(size=(80, 3)) + 0.4
+    sigma, lam = 1.3, 0.05
+    w = ulsif_weights(torch.tensor(xs), torch.tensor(xt), bandwidth=sigma, reg=lam,
+                      n_basis=100).numpy()
+    # n_t <= n_basis, so every target point is a centre.
+    phi_s, phi_t = gauss_gram(xs, xt, sigma), gauss_gram(xt, xt, sigma)
+    H = phi_s.T @ phi_s / len(xs)
+    h = phi_t.mean(0)
+    alpha = np.maximum(np.linalg.solve(H + lam * np.eye(len(xt)), h), 0.0)
+    np.testing.assert_allclose(w, phi_s @ alpha, rtol=1e-8, atol=1e-12)
+
+
+def test_kliep_constraint_and_beats_constant():
+    rng = np.random.default_rng(2)
+    xs, xt = rng.normal(size=(500, 2)), rng.normal(size=(400, 2)) + 0.5
+    w, ratio = kliep_weights(xs, xt, bandwidth=1.0, return_function=True)
+    assert float(w.mean()) == pytest.approx(1.0, abs=1e-6)  # (1/n_s) sum w(x_i) = 1
+    assert float(w.min()) >= 0.0
+    # KLIEP maximises the mean target log-weight; the constant w = 1 is feasible with
+    # objective 0, so the fit must do clearly better.
+    assert float(ratio(xt).log().mean()) > 0.05
+    np.testing.assert_allclose(ratio(xs).numpy(), w.numpy(), rtol=1e-10)
+
+
+# ----------------------------------------------------------------------- classifier
+def test_classifier_recovers_gaussian_ratio_1d():
+    rng = np.random.default_rng(3)
+    n = 4000
+    xs, xt = rng.normal(size=(n, 1)), rng.normal(size=(n, 1)) + 0.5
+    w = classifier_weights(xs, xt).numpy()
+    true_log = 0.5 * xs[:, 0] - 0.125  # log N(x; 0.5, 1) / N(x; 0, 1)
+    central = np.abs(xs[:, 0]) < 2
+    rmse = np.sqrt(np.mean((np.log(w) - true_log)[central] ** 2))
+    # Each fold's logistic fit sees 2 000 + 2 000 points: the standard errors of its
+    # intercept and slope are about sqrt(4 / 4000) ~ 0.03, so the RMS error of the
+    # log-ratio over the source is ~ 0.045; 0.1 is about two standard errors.  A missing
+    # or wrong prior correction (log(n_s/n_t) = 0 here, but a wrong sign of the logit
+    # flips the slope) would give errors ~ 1.
+    assert rmse < 0.1
+
+
+def test_classifier_recovers_gaussian_ratio_2d_unequal_sizes():
+    rng = np.random.default_rng(4)
+    mu = np.array([0.5, -0.5])
+    xs, xt = rng.normal(size=(6000, 2)), rng.normal(size=(2000, 2)) + mu
+    w = classifier_weights(xs, xt).numpy()
+    true_log = xs @ mu - 0.5 * mu @ mu
+    central = np.linalg.norm(xs, axis=1) < 2
+    rmse = np.sqrt(np.mean((np.log(w) - true_log)[central] ** 2))
+    # Same argument with 1 000 target points per fold (SE ~ sqrt(1/1000 + 1/3000) ~ 0.037
+    # per coefficient, three coefficients).  Unequal sizes check that no spurious
+    # log(n_s / n_t) = log 3 ~ 1.1 offset appears: the loss is class-balanced.
+    assert rmse < 0.15
+    assert abs(np.mean(np.log(w) - true_log)) < 0.1
+
+
+# ----------------------------------------------------------------------- all estimators
+def test_estimators_correlate_with_true_ratio():
+    rng = np.random.default_rng(5)
+    mu = np.array([0.6, 0.6])
+    xs, xt = rng.normal(size=(700, 2)), rng.normal(size=(700, 2)) + mu
+    true = np.exp(xs @ mu - 0.5 * mu @ mu)
+    for name, w in {
+        "kmm": kmm_weights(xs, xt, bandwidth="median", B=50.0),
+        "kliep": kliep_weights(xs, xt),
+        # uLSIF is sensitive to sigma and lambda (Kanamori et al. pick them by LOOCV);
+        # the median heuristic (1.74 here) oversmooths, so use a CV-sized choice.
+        "ulsif": ulsif_weights(xs, xt, bandwidth=1.0, reg=0.01),
+        "classifier": classifier_weights(xs, xt),
+    }.items():
+        w = w.numpy()
+        assert w.shape == (700,) and np.all(w >= 0), name
+        if name == "kmm":
+            # KMM matches kernel mean embeddings, not pointwise ratios: its QP solution is
+            # rough point by point (pointwise r ~ 0.6 here), but its average over points
+            # of similar true ratio tracks the ratio: compare decile means.
+            bins = np.array_split(np.argsort(true), 10)
+            w = np.array([w[b].mean() for b in bins])
+            t = np.array([true[b].mean() for b in bins])
+            r = np.corrcoef(w, t)[0, 1]
+        else:
+            r = np.corrcoef(w, true)[0, 1]
+        assert r > 0.85, (name, r)
+
+
+# ----------------------------------------------------------------------- weight tools
+def test_effective_sample_size_formula(device):
+    rng = np.random.default_rng(6)
+    w = rng.exponential(size=200)
+    ess = effective_sample_size(torch.tensor(w, device=device))
+    assert ess.device.type == device.type and ess.ndim == 0
+    assert float(ess) == pytest.approx(w.sum() ** 2 / (w**2).sum(), rel=1e-12)
+    assert float(effective_sample_size(np.ones(17))) == pytest.approx(17.0)
+    assert float(effective_sample_size(3.0 * w)) == pytest.approx(float(ess), rel=1e-12)
+
+
+def test_flatten_and_clip():
+    w = np.array([0.25, 1.0, 4.0, 16.0])
+    f = flatten_weights(w, 0.5).numpy()
+    np.testing.assert_allclose(f, np.sqrt(w) / np.sqrt(w).mean())
+    np.testing.assert_allclose(flatten_weights(w, 0.0).numpy(), np.ones(4))
+    np.testing.assert_allclose(flatten_weights(w, 1.0).numpy(), w / w.mean())
+    # flattening raises the ESS
+    assert float(effective_sample_size(f)) > float(effective_sample_size(w))
+    np.testing.assert_allclose(clip_weights(w, 2.0).numpy(), [0.25, 1.0, 2.0, 2.0])
+    c = clip_weights(w, 2.0, normalize=True).numpy()
+    np.testing.assert_allclose(c, np.array([0.25, 1, 2, 2]) / 1.3125)
+
+
+def test_importance_weighted_risk_formula():
+    rng = np.random.default_rng(7)
+    loss, w = rng.random(50), rng.exponential(size=50)
+    assert float(importance_weighted_risk(loss, w)) == pytest.approx(np.mean(w * loss))
+    assert float(importance_weighted_risk(loss, w, normalize=True)) == pytest.approx(
+        np.sum(w * loss) / np.sum(w))
+
+
+def _ols(x_tr, y_tr, w_tr, x_te):
+    X = torch.cat([torch.ones(len(x_tr), 1, dtype=x_tr.dtype), x_tr], 1)
+    coef = torch.linalg.lstsq(X, y_tr.unsqueeze(1)).solution
+    return (torch.cat([torch.ones(len(x_te), 1, dtype=x_te.dtype), x_te], 1) @ coef)[:, 0]
+
+
+def test_iwcv_is_unbiased_for_target_risk():
+    """Source N(0,1), target N(0.5,1), y = x² + noise, misspecified linear OLS.
+
+    With the true ratio, IWCV's expectation equals the target risk of OLS fitted on
+    (K−1)/K of n source points (Sugiyama et al., 2007, Thm. 1).  We average R
+    repetitions of IWCV and, independently, the target risk of OLS fitted on fresh
+    source samples of that size (evaluated on a large target sample), and require the
+    two means to agree within 4 standard errors; plain CV, which estimates the *source*
+    risk, must be far off (the test can fail).
+    """
+    rng = np.random.default_rng(8)
+    n, k, R = 200, 5, 150
+    xt_big = rng.normal(size=(20000, 1)) + 0.5
+    yt_big = xt_big[:, 0] ** 2 + 0.3 * rng.normal(size=20000)
+    iw, plain, target = [], [], []
+    for _ in range(R):
+        xs = rng.normal(size=(n, 1))
+        ys = xs[:, 0] ** 2 + 0.3 * rng.normal(size=n)
+        w = np.exp(0.5 * xs[:, 0] - 0.125)
+        seed = int(rng.integers(1 << 30))
+        iw.append(float(iwcv_score(_ols, xs, ys, w, n_folds=k, seed=seed,
+                                   weighted_fit=False)))
+        plain.append(float(iwcv_score(_ols, xs, ys, np.ones(n), n_folds=k, seed=seed,
+                                      weighted_fit=False)))
+        x_tr = rng.normal(size=(n * (k - 1) // k, 1))
+        y_tr = x_tr[:, 0] ** 2 + 0.3 * rng.normal(size=len(x_tr))
+        pred = _ols(torch.tensor(x_tr), torch.tensor(y_tr), None, torch.tensor(xt_big))
+        target.append(float(np.mean((pred.numpy() - yt_big) ** 2)))
+    iw, plain, target = map(np.asarray, (iw, plain, target))
+    se = np.sqrt(iw.var(ddof=1) / R + target.var(ddof=1) / R)
+    assert abs(iw.mean() - target.mean()) < 4 * se
+    assert abs(plain.mean() - target.mean()) > 6 * se
+
+
+def test_iwcv_with_sklearn_picks_hyperparameter():
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(9)
+    xs = rng.normal(size=(300, 2))
+    ys = xs @ np.array([1.0, -2.0]) + 0.1 * rng.normal(size=300)
+    w = np.exp(xs[:, 0] - 0.5)
+    good = float(iwcv_score(Ridge(alpha=0.01), xs, ys, w))
+    bad = float(iwcv_score(Ridge(alpha=1e4), xs, ys, w))
+    assert good < bad
+    zero_one = iwcv_score(lambda a, b, c, d: torch.zeros(len(d)), xs, (ys > 0) * 1.0, w,
+                          loss="zero_one")
+    assert 0.0 <= float(zero_one) <= float(np.max(w))
+
+
+# ----------------------------------------------------------------------- bad inputs
+XS = np.random.default_rng(10).normal(size=(20, 2))
+XT = np.random.default_rng(11).normal(size=(15, 2))
+NAN = XS.copy()
+NAN[3, 1] = np.nan
+
+BAD = [
+    (kmm_weights, (XS, XT[:, :1]), {}, ValueError, "xs and xt"),
+    (kmm_weights, (NAN, XT), {}, ValueError, "xs"),
+    (kmm_weights, (XS, XT), {"B": 0.0}, ValueError, "B"),
+    (kmm_weights, (XS, XT), {"B": -1.0}, ValueError, "B"),
+    (kmm_weights, (XS, XT), {"B": 0.01, "eps": 0.5}, ValueError, "B=0.01"),
+    (kmm_weights, (XS, XT), {"eps": 1.0}, ValueError, "eps"),
+    (kmm_weights, (XS, XT), {"eps": -0.1}, ValueError, "eps"),
+    (kmm_weights, (XS[:0], XT), {}, ValueError, "xs"),
+    (kmm_weights, (XS, XT[:0]), {}, ValueError, "xt"),
+    (kmm_weights, (XS, XT), {"bandwidth": 0.0}, ValueError, "bandwidth"),
+    (kmm_weights, (XS, XT), {"bandwidth": -2.0}, ValueError, "bandwidth"),
+    (kmm_weights, (XS, XT), {"bandwidth": "mean"}, ValueError, "bandwidth"),
+    (kmm_weights, (XS, XT), {"tol": 0.0}, ValueError, "tol"),
+    (kmm_weights, (XS, XT), {"max_iter": 0}, ValueError, "max_iter"),
+    (kmm_weights, (XS, XT), {"cache_kernel": "yes"}, TypeError, "cache_kernel"),
+    (kmm_weights, (XS[:, 0], XT), {}, ValueError, "xs"),
+    (kmm_weights, ("abc", XT), {}, TypeError, "xs"),
+    (kliep_weights, (XS, XT), {"n_basis": 0}, ValueError, "n_basis"),
+    (kliep_weights, (XS, NAN), {}, ValueError, "xt"),
+    (ulsif_weights, (XS, XT), {"reg": 0.0}, ValueError, "reg"),
+    (ulsif_weights, (XS, XT), {"bandwidth": 0.0}, ValueError, "bandwidth"),
+    (classifier_weights, (XS, XT), {"model": "svm"}, ValueError, "model"),
+    (classifier_weights, (XS, XT), {"n_folds": 1}, ValueError, "n_folds"),
+    (effective_sample_size, ([1.0, -1.0],), {}, ValueError, "w"),
+    (effective_sample_size, (np.ones((2, 2)),), {}, ValueError, "w"),
+    (effective_sample_size, ([0.0, 0.0],), {}, ValueError, "w"),
+    (effective_sample_size, ([1.0, np.nan],), {}, ValueError, "w"),
+    (flatten_weights, ([1.0, 2.0], -1.0), {}, ValueError, "gamma"),
+    (clip_weights, ([1.0, 2.0], 0.0), {}, ValueError, "max_weight"),
+    (importance_weighted_risk, ([1.0, 2.0], [1.0]), {}, ValueError, "losses and w"),
+    (importance_weighted_risk, ([1.0, np.inf], [1.0, 1.0]), {}, ValueError, "losses"),
+    (iwcv_score, (_ols, XS, XS[:, 0], np.ones(20)), {"n_folds": 1}, ValueError, "n_folds"),
+    (iwcv_score, (_ols, XS, XS[:5, 0], np.ones(20)), {}, ValueError, "ys"),
+    (iwcv_score, (_ols, XS, XS[:, 0], np.ones(5)), {}, ValueError, "w"),
+    (iwcv_score, (_ols, XS, XS[:, 0], np.ones(20)), {"loss": "hinge"}, ValueError, "loss"),
+    (iwcv_score, (42, XS, XS[:, 0], np.ones(20)), {}, TypeError, "estimator"),
+]
+
+
+@pytest.mark.parametrize("fn,args,kwargs,err,match", BAD,
+                         ids=[f"{b[0].__name__}-{i}" for i, b in enumerate(BAD)])
+def test_bad_inputs(fn, args, kwargs, err, match):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(err, match=match):
+            fn(*args, **kwargs)
