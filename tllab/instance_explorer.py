@@ -81,7 +81,7 @@ __all__ = [
 ]
 
 SHIMODAIRA = {"mu_s": 0.5, "sigma_s": 0.5, "mu_t": 0.0, "sigma_t": 0.3, "noise": 0.3}
-"""The parameters of Shimodaira's (2000) example: source and target means/spreads, noise sd."""
+"""Parameters of Shimodaira's (2000) example (source and target means and spreads, noise sd)."""
 
 WEIGHT_METHODS = ("uniform", "true", "kmm", "kliep", "ulsif", "classifier",
                   "classifier_quadratic")

@@ -4,18 +4,19 @@ Under covariate shift the source law ``p_s(x)`` and the target law ``p_t(x)`` di
 while ``p(y | x)`` is shared, so a source risk weighted by ``w(x) = p_t(x) / p_s(x)``
 is unbiased for the target risk.  This module estimates ``w`` at the source points,
 
-* :func:`kmm_weights`: Kernel Mean Matching (Huang et al., 2007), a box- and
+* :func:`~tllab.kmm_weights`: Kernel Mean Matching (Huang et al., 2007), a box- and
   slab-constrained QP solved in torch (CPU or GPU) to a certified tolerance;
-* :func:`kliep_weights`: KLIEP (Sugiyama et al., 2008);
-* :func:`ulsif_weights`: unconstrained least-squares importance fitting (Kanamori et
+* :func:`~tllab.kliep_weights`: KLIEP (Sugiyama et al., 2008);
+* :func:`~tllab.ulsif_weights`: unconstrained least-squares importance fitting (Kanamori et
   al., 2009), closed form;
-* :func:`classifier_weights`: the odds of a probabilistic domain classifier;
+* :func:`~tllab.classifier_weights`: the odds of a probabilistic domain classifier;
 
 all called as ``f(xs, xt, ...)`` and returning a tensor of shape ``(n_s,)`` on ``xs``'s
 device and dtype.  It also gives the tools that show what weights cost and how to use
-them: :func:`effective_sample_size`, :func:`flatten_weights`, :func:`clip_weights`,
-:func:`importance_weighted_risk` and importance-weighted cross-validation,
-:func:`iwcv_score` (Sugiyama, Krauledat & Müller, 2007).
+them: :func:`~tllab.effective_sample_size`, :func:`~tllab.flatten_weights`,
+:func:`~tllab.clip_weights`, :func:`~tllab.importance_weighted_risk` and
+importance-weighted cross-validation,
+:func:`~tllab.iwcv_score` (Sugiyama, Krauledat & Müller, 2007).
 
 Kernel convention (as everywhere in :mod:`tllab`): Gaussian
 ``k(x, y) = exp(-||x - y||² / (2σ²))`` with ``bandwidth=σ``; ``"median"`` is
@@ -59,7 +60,7 @@ __all__ = [
 ]
 
 KMM_DENSE_BYTES = 2**27
-"""Largest kernel matrix (in bytes, 128 MiB) that :func:`kmm_weights` caches by default."""
+"""Largest kernel matrix (in bytes, 128 MiB) that :func:`~tllab.kmm_weights` caches by default."""
 
 IWCV_LOSSES = ("squared", "absolute", "zero_one")
 
@@ -407,7 +408,8 @@ def kmm_weights(
     ``O(n_s·d + block²)``), so ``n_s = 20 000`` fits on a laptop.  The dense ``K`` is
     cached instead (faster: one kernel evaluation instead of one per iteration) when
     ``cache_kernel=True``, or by default when ``n_s² × itemsize <=``
-    :data:`KMM_DENSE_BYTES` (128 MiB: ``n_s <= 4096`` in float64, ``<= 5792`` in float32).
+    :data:`tllab.reweight.KMM_DENSE_BYTES` (128 MiB: ``n_s <= 4096`` in float64,
+    ``<= 5792`` in float32).
 
     Parameters
     ----------
