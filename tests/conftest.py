@@ -24,6 +24,17 @@ def device(request):
 
 
 @pytest.fixture
+def single_thread():
+    """One intra-op thread for the test: loops of many tiny torch calls (statistical
+    repetitions, L-BFGS on small models) run ~10x slower with 2 OpenMP threads when the
+    cores are shared with other work, and gain nothing from a second thread."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def rng():
     """A fresh NumPy generator; the seed is fixed so failures reproduce."""
     import numpy as np

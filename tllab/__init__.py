@@ -5,6 +5,21 @@ device.  See the book for the ideas and ``help(tllab.<name>)`` for the exact def
 """
 
 from .classifier import crossfit_log_ratio, fit_domain_classifier
+from .data import (
+    DIGIT_CAUSES,
+    DomainPair,
+    add_sensor_noise,
+    adjust_brightness_contrast,
+    concept_shift,
+    covariate_label_probability,
+    covariate_shift,
+    digit_domains,
+    digit_shift_params,
+    gaussian_shift_pair,
+    load_digits_domain,
+    prior_shift,
+    rotate_images,
+)
 from .device import as_tensor, default_device, seed_everything
 from .divergence import (
     MMDTestResult,
@@ -52,6 +67,22 @@ from .instance_explorer import (
     weighted_logistic_regression,
 )
 from .kernels import kernel_matrix, kernel_matvec, kernel_sum, median_bandwidth
+from .plotting import (
+    figure_to_png,
+    grid_animation,
+    grid_jshtml,
+    plot_bandwidth_curve,
+    plot_digit_domains,
+    plot_digit_experiment,
+    plot_js_study,
+    plot_mmd_estimators,
+    plot_mmd_witness,
+    plot_permutation_test,
+    plot_power_curve,
+    plot_shift_explorer_state,
+    plot_shift_kinds,
+    precompute_grid,
+)
 from .reweight import (
     KMMResult,
     classifier_weights,
@@ -63,6 +94,26 @@ from .reweight import (
     kliep_weights,
     kmm_weights,
     ulsif_weights,
+)
+from .shift_studies import (
+    DigitShiftRow,
+    ShiftExplorerState,
+    bayes_log_loss,
+    digit_shift_experiment,
+    gaussian_js,
+    gaussian_mmd2,
+    js_estimation_study,
+    mmd_bandwidth_curve,
+    mmd_estimator_study,
+    mmd_power_curve,
+    mmd_witness,
+    shift_explorer_state,
+)
+from .widgets import (
+    SHIFT_EXPLORER_DEFAULTS,
+    parameter_explorer,
+    shift_explorer,
+    shift_explorer_jshtml,
 )
 
 __version__ = "0.1.0"
@@ -128,4 +179,51 @@ __all__ = [
     "polynomial_predict",
     "weighted_least_squares",
     "weighted_logistic_regression",
+    # tllab.data
+    "DIGIT_CAUSES",
+    "DomainPair",
+    "add_sensor_noise",
+    "adjust_brightness_contrast",
+    "concept_shift",
+    "covariate_label_probability",
+    "covariate_shift",
+    "digit_domains",
+    "digit_shift_params",
+    "gaussian_shift_pair",
+    "load_digits_domain",
+    "prior_shift",
+    "rotate_images",
+    # tllab.shift_studies
+    "DigitShiftRow",
+    "ShiftExplorerState",
+    "bayes_log_loss",
+    "digit_shift_experiment",
+    "gaussian_js",
+    "gaussian_mmd2",
+    "js_estimation_study",
+    "mmd_bandwidth_curve",
+    "mmd_estimator_study",
+    "mmd_power_curve",
+    "mmd_witness",
+    "shift_explorer_state",
+    # tllab.plotting
+    "figure_to_png",
+    "grid_animation",
+    "grid_jshtml",
+    "plot_bandwidth_curve",
+    "plot_digit_domains",
+    "plot_digit_experiment",
+    "plot_js_study",
+    "plot_mmd_estimators",
+    "plot_mmd_witness",
+    "plot_permutation_test",
+    "plot_power_curve",
+    "plot_shift_explorer_state",
+    "plot_shift_kinds",
+    "precompute_grid",
+    # tllab.widgets
+    "SHIFT_EXPLORER_DEFAULTS",
+    "parameter_explorer",
+    "shift_explorer",
+    "shift_explorer_jshtml",
 ]

@@ -71,8 +71,10 @@ def seed_everything(seed: int = 0) -> torch.Generator:
     >>> bool(torch.equal(a, b))
     True
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(f"seed must be a non-negative int; got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative int; got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int; got {seed!r}")
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 - seeding the legacy global state is the point
@@ -100,6 +102,6 @@ def as_tensor(x, *, device: torch.device | str | None = None, dtype: torch.dtype
         t = torch.as_tensor(np.asarray(x), device=device)
     if dtype is not None:
         return t.to(dtype)
-    if not t.is_floating_point():
+    if not (t.is_floating_point() or t.is_complex()):  # complex is left for the checks to refuse
         t = t.to(torch.get_default_dtype())
     return t

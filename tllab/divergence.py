@@ -50,13 +50,20 @@ _LN2 = math.log(2.0)
 
 
 def _check_prob_pair(p, q, dim, normalize):
+    p_in, q_in = p, q
     p = check_probabilities(p, "p", dim=dim, normalize=normalize)
     q = check_probabilities(q, "q", dim=dim, normalize=normalize)
     if p.shape != q.shape:
         raise ValueError(f"p and q must have the same shape; got {tuple(p.shape)} and "
                          f"{tuple(q.shape)}")
-    if p.device != q.device:
-        raise ValueError(f"p and q must be on the same device; got {p.device} and {q.device}")
+    if p.device != q.device:  # an array-like follows the tensor's device
+        if not isinstance(q_in, torch.Tensor):
+            q = q.to(p.device)
+        elif not isinstance(p_in, torch.Tensor):
+            p = p.to(q.device)
+        else:
+            raise ValueError(
+                f"p and q must be on the same device; got {p.device} and {q.device}")
     dtype = torch.promote_types(p.dtype, q.dtype)
     return p.to(dtype), q.to(dtype)
 

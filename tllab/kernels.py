@@ -78,8 +78,9 @@ def median_bandwidth(x, y=None, *, max_samples: int = _MEDIAN_MAX_SAMPLES, seed:
         if z.shape[0] < 2:
             raise ValueError("x and y together must hold at least 2 samples")
     max_samples = check_int(max_samples, "max_samples", min_value=2)
+    seed = check_int(seed, "seed", min_value=0)
     if z.shape[0] > max_samples:
-        gen = torch.Generator().manual_seed(check_int(seed, "seed", min_value=0))
+        gen = torch.Generator().manual_seed(seed)
         idx = torch.randperm(z.shape[0], generator=gen)[:max_samples].to(z.device)
         z = z[idx]
     with torch.no_grad():
@@ -87,13 +88,25 @@ def median_bandwidth(x, y=None, *, max_samples: int = _MEDIAN_MAX_SAMPLES, seed:
         d2 = torch.cdist(zc, zc, compute_mode="donot_use_mm_for_euclid_dist").pow(2)
         iu = torch.triu_indices(z.shape[0], z.shape[0], offset=1, device=z.device)
         dist = d2[iu[0], iu[1]].sqrt()
-        med = dist.median() if dist.numel() % 2 else dist.quantile(0.5)
+        med = _median(dist)
     if float(med) <= 0:
         raise ValueError(
             "the median pairwise distance is 0 (more than half of the pairs coincide); "
             "pass an explicit positive bandwidth"
         )
     return med
+
+
+def _median(v: torch.Tensor) -> torch.Tensor:
+    """Median of a 1-D tensor, the mean of the two middle values for an even count.
+
+    ``torch.quantile`` refuses inputs beyond 2**24 elements; ``kthvalue`` has no limit.
+    """
+    k = v.numel()
+    upper = v.kthvalue(k // 2 + 1).values
+    if k % 2:
+        return upper
+    return (v.kthvalue(k // 2).values + upper) / 2
 
 
 def resolve_bandwidth(bandwidth, x, y=None) -> list[float]:
@@ -135,9 +148,22 @@ def _kernel_of_sq_dist(d2: torch.Tensor, kernel: str, bandwidths: Sequence[float
     return out
 
 
+def _exact_dist_tile(xi, yj) -> torch.Tensor:
+    """``||x_i - y_j||`` from explicit differences (no cancellation; slower than a GEMM).
+
+    The Laplacian kernel needs it: the norm expansion leaves an error of about
+    ``eps * ||x||²`` in ``d²`` that the square root turns into ``sqrt(eps) * ||x||``
+    (~1e-4 in float32) at coincident or nearly coincident points.
+    """
+    return torch.cdist(xi, yj, compute_mode="donot_use_mm_for_euclid_dist")
+
+
 def _tile(xi, yj, sxi, syj, kernel: str, bandwidths: Sequence[float],
           self_tile: bool = False) -> torch.Tensor:
     """Kernel values of one tile from centred points and their squared norms (no grad)."""
+    if kernel == "laplacian":
+        return _kernel_of_sq_dist(_exact_dist_tile(xi, yj).square_(), kernel, bandwidths,
+                                  inplace=True)
     return _kernel_of_sq_dist(_sq_dist_tile(xi, yj, sxi, syj, self_tile), kernel, bandwidths,
                               inplace=True)
 
@@ -179,14 +205,14 @@ def _tile_sum(xi, yj, sxi, syj, kernel, bandwidths, self_tile: bool, drop_diagon
 
 def _tile_dk_dd2(xi, yj, sxi, syj, kernel, bandwidths, self_tile: bool) -> torch.Tensor:
     """``G = -dk/d(d²)`` on one tile (≥ 0), so that ``dk/dx_i = -2 G (x_i - y_j)``."""
-    d2 = _sq_dist_tile(xi, yj, sxi, syj, self_tile)
     if kernel == "gaussian":
+        d2 = _sq_dist_tile(xi, yj, sxi, syj, self_tile)
         scales = [0.5 / (s * s) for s in bandwidths]
         g = torch.exp(d2 * -scales[0]).mul_(scales[0])
         for c in scales[1:]:
             g.add_(torch.exp(d2 * -c).mul_(c))
         return g
-    dist = d2.sqrt_()
+    dist = _exact_dist_tile(xi, yj)
     g = sum(torch.exp(dist / -s).div_(2 * s) for s in bandwidths)
     # The Laplacian kernel is not differentiable at coincident points: use 0 there.
     return torch.where(dist > 0, g / dist.clamp_min(torch.finfo(dist.dtype).tiny), 0.0)
