@@ -33,6 +33,7 @@ import torch
 
 from ._checks import check_choice, check_int, check_real, check_samples
 from .device import as_tensor
+from .plotting import grid_animation
 from .reweight import (
     classifier_weights,
     effective_sample_size,
@@ -1597,24 +1598,12 @@ def explorer_animation(mu_values: Sequence[float] = tuple(np.round(np.linspace(-
     2
     >>> html = anim.to_jshtml()  # render it (an unrendered animation warns when deleted)
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.animation import FuncAnimation
-
     mus = [check_real(m, "mu_values") for m in mu_values]
     if not mus:
         raise ValueError("mu_values must not be empty")
     dpi = check_int(dpi, "dpi", min_value=10)
     states = [explorer_state(m, sigma_t, gamma, method) for m in mus]
-    fig = plt.figure(figsize=(9, 3.4), dpi=dpi)
-    plot_explorer_state(states[0], fig)
-
-    def update(i):
-        plot_explorer_state(states[i], fig)
-        return fig.axes
-
-    anim = FuncAnimation(fig, update, frames=len(states), interval=700, blit=False)
-    plt.close(fig)
-    return anim
+    return grid_animation(states, plot_explorer_state, figsize=(9, 3.4), dpi=dpi, interval=700)
 
 
 def explorer_jshtml(mu_values: Sequence[float] = tuple(np.round(np.linspace(-0.5, 1.0, 11), 2)),
