@@ -14,13 +14,14 @@ median of ``--repeats`` runs after a warm-up (a single run when one takes over 1
 in the ``runs`` column).  The *floor* is what the arithmetic alone costs on this machine,
 measured in the same run: the FLOPs of the Gram products (``2 d`` per pair, with the
 symmetric ``x``-``x`` and ``y``-``y`` sums counted once per unordered pair, as tllab computes
-them) over the rate of a large ``(4096 x d) @ (d x 4096)`` GEMM, plus one ``exp`` per pair
-at the rate of an in-place ``exp`` over 16 M floats.
+them) over the rate of a ``(1024 x d) @ (d x 1024)`` GEMM, plus one ``exp`` per pair at the
+rate of ``torch.exp`` on a 1024 x 1024 block (both in cache, so the floor is optimistic).
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import resource
@@ -93,7 +94,15 @@ def _status_kb(field: str) -> int:
 
 
 def _reset_peak_rss() -> int:
-    """Reset the peak-RSS mark (Linux: clear_refs 5) and return the current RSS in kB."""
+    """Reset the peak-RSS mark (Linux: clear_refs 5) and return the current RSS in kB.
+
+    Freed heap memory is first handed back to the OS (glibc ``malloc_trim``), so that a
+    later allocation that reuses it still shows up as growth of the resident set.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
@@ -131,27 +140,32 @@ def run_case(impl: str, n: int, d: int, device: str, repeats: int) -> dict:
             "value": value}
 
 
-def measure_floor_rates(d: int, device: str) -> tuple[float, float]:
-    """(GEMM FLOP/s for inner dimension d, exp evaluations per second) on this machine."""
-    a = torch.randn(4096, d, device=device)
-    b = torch.randn(d, 4096, device=device)
-    out = torch.empty(4096, 4096, device=device)
-    torch.mm(a, b, out=out)
-    _sync(device)
-    reps = 10
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        torch.mm(a, b, out=out)
-    _sync(device)
-    gemm = reps * 2 * 4096 * 4096 * d / (time.perf_counter() - t0)
-    z = torch.rand(4096, 4096, device=device).neg_()
-    z.exp_()
-    _sync(device)
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        z.clamp_(max=0.0).exp_()  # stays in (0, 1]: no overflow, same work each time
-    _sync(device)
-    exps = reps * z.numel() / (time.perf_counter() - t0)
+def measure_floor_rates(d: int, device: str, tile: int = 1024) -> tuple[float, float]:
+    """(GEMM FLOP/s for inner dimension d, exp evaluations per second) on this machine.
+
+    Both are measured on one ``tile x tile`` block, the size tllab works on, so that the
+    rates are the in-cache best case rather than a memory-bound one.
+    """
+    a = torch.randn(tile, d, device=device)
+    b = torch.randn(d, tile, device=device)
+    out = torch.empty(tile, tile, device=device)
+    z = torch.rand(tile, tile, device=device).neg_()
+
+    def rate(step, work_per_step: float) -> float:
+        step()
+        _sync(device)
+        reps, elapsed = 1, 0.0
+        while elapsed < 0.2:
+            reps *= 2
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                step()
+            _sync(device)
+            elapsed = time.perf_counter() - t0
+        return reps * work_per_step / elapsed
+
+    gemm = rate(lambda: torch.mm(a, b, out=out), 2 * tile * tile * d)
+    exps = rate(lambda: torch.exp(z, out=out), tile * tile)
     return gemm, exps
 
 
