@@ -284,19 +284,24 @@ def _face_cg(matvec, beta, kb, kappa, B, lo, hi, max_cg):
     return beta, matvec(beta), used + 1
 
 
-def _kmm_solve(matvec, kappa, B, lo, hi, tol, max_iter, n_pg=10, max_cg=50):
+def _kmm_solve(matvec, kappa, B, lo, hi, tol, max_iter, n_pg=10, max_cg=50, newton=None):
     """Accelerated projected gradient alternating with face CG; see :func:`kmm_weights`.
 
+    With a :class:`_FaceSolver` (dense ``K``), projected Newton iterations run first and
+    the cycles below start from their result, which they certify or improve.
     Returns ``(beta, objective, relative gap, kernel products used, converged)``.
     """
     n = kappa.numel()
     beta = _project_box_slab(torch.ones_like(kappa), B, lo, hi)
     kb = matvec(beta)
+    used = 0
     lip = _power_lambda_max(matvec, n, kappa.dtype, kappa.device)
+    if newton is not None:
+        beta, kb, _, used = _kmm_newton_phase(newton, matvec, beta, kb, kappa, tol, max_iter,
+                                              lip)
     f = _kmm_objective(beta, kb, kappa)
     lower = -math.inf
     gap = math.inf
-    used = 0
 
     def certify(beta, kb, f):
         nonlocal lower, gap
@@ -353,6 +358,95 @@ def _kmm_solve(matvec, kappa, B, lo, hi, tol, max_iter, n_pg=10, max_cg=50):
         if f_cycle - f <= tol * abs(f):
             return beta, f, gap, used, True
     return beta, f, gap, used, False
+
+
+class _FaceSolver:
+    """Newton directions to the minimiser of the KMM objective on the current face (dense K).
+
+    Coordinates at 0 with ``g > 0`` and at ``B`` with ``g < 0`` stay where they are; the
+    others solve ``(K_FF + μ I) z = κ_F − B K_FU 1`` by Cholesky, with the sum constraint
+    added as an equality (one Lagrange multiplier) when the face solution leaves the
+    slab.  The damping ``μ`` (Levenberg–Marquardt style, relative to the mean diagonal)
+    grows when a step fails and shrinks when one succeeds, so that the ill-conditioned
+    kernel matrices of low-dimensional data still give usable steps.
+    """
+
+    MU_MIN, MU_MAX = 1e-10, 1e2
+
+    def __init__(self, K, kappa, B, lo, hi, work):
+        self.K, self.kappa, self.B, self.lo, self.hi, self.work = K, kappa, B, lo, hi, work
+        self.mu = self.MU_MIN
+
+    def direction(self, beta, g):
+        B, K, work = self.B, self.K, self.work
+        free = ~(((beta <= 0) & (g > 0)) | ((beta >= B) & (g < 0)))
+        F = free.nonzero().squeeze(1)
+        if F.numel() == 0:
+            return None
+        at_b = ((beta >= B) & ~free).nonzero().squeeze(1)
+        rhs = self.kappa[F]
+        if at_b.numel():
+            rhs = rhs - B * K[F[:, None], at_b].to(work).sum(1)
+        kff = K[F[:, None], F].to(work)
+        scale = float(kff.diagonal().mean())
+        kff.diagonal().add_(self.mu * scale)
+        chol, info = torch.linalg.cholesky_ex(kff)
+        if int(info) != 0:
+            return None
+        sol = torch.cholesky_solve(torch.stack([rhs, torch.ones_like(rhs)], 1), chol)
+        z, k_inv_one = sol[:, 0], sol[:, 1]
+        fixed_mass = B * at_b.numel()
+        total = float(z.sum()) + fixed_mass
+        if not self.lo <= total <= self.hi:  # enforce sum(β) = the violated bound
+            target = (self.hi if total > self.hi else self.lo) - fixed_mass
+            z = z - (float(z.sum()) - target) / float(k_inv_one.sum()) * k_inv_one
+        d = torch.zeros_like(beta)
+        d[F] = z - beta[F]
+        return d
+
+
+def _kmm_newton_phase(solver, matvec, beta, kb, kappa, tol, max_iter, lip):
+    """Projected Newton iterations on the faces (Bertsekas, 1982) from a feasible ``β``.
+
+    Each iteration takes one projected-gradient step (step ``1/lip``: it moves the active
+    set), then a projected search along the damped face-Newton direction (steps 1, ½, ¼;
+    the damping grows when all three fail and shrinks after a success).  Stops when an
+    iteration gains at most ``tol`` relatively or no damping helps; the caller then
+    certifies the result.  Returns ``(β, Kβ, objective, kernel products used)``.
+    """
+    B, lo, hi = solver.B, solver.lo, solver.hi
+    f = _kmm_objective(beta, kb, kappa)
+    used = 0
+    while used < max_iter:
+        f_start = f
+        new = _project_box_slab(beta - (kb - kappa) / lip, B, lo, hi)
+        kn = matvec(new)
+        used += 1
+        f_new = _kmm_objective(new, kn, kappa)
+        if f_new < f:
+            beta, kb, f = new, kn, f_new
+        improved = False
+        while not improved and used < max_iter:
+            d = solver.direction(beta, kb - kappa)
+            for step in (1.0, 0.5, 0.25):
+                if d is None or used >= max_iter:
+                    break
+                cand = _project_box_slab(beta + step * d, B, lo, hi)
+                kc = matvec(cand)
+                used += 1
+                f_c = _kmm_objective(cand, kc, kappa)
+                if f_c < f:
+                    beta, kb, f, improved = cand, kc, f_c, True
+                    break
+            if improved:
+                solver.mu = max(solver.mu / 100, solver.MU_MIN)
+            elif solver.mu >= solver.MU_MAX:
+                return beta, kb, f, used
+            else:
+                solver.mu = min(solver.mu * 100, solver.MU_MAX)
+        if f_start - f <= tol * abs(f):
+            break
+    return beta, kb, f, used
 
 
 @torch.no_grad()
@@ -498,7 +592,9 @@ def kmm_weights(
             return out.squeeze(1).to(work)
 
     lo, hi = n_s * (1.0 - eps), n_s * (1.0 + eps)
-    beta, f, gap, n_iter, converged = _kmm_solve(matvec, kappa, B, lo, hi, tol, max_iter)
+    newton = _FaceSolver(K, kappa, B, lo, hi, work) if dense else None
+    beta, f, gap, n_iter, converged = _kmm_solve(matvec, kappa, B, lo, hi, tol, max_iter,
+                                                 newton=newton)
     if not converged:
         warnings.warn(
             f"kmm_weights stopped after max_iter={max_iter} kernel products before meeting "
