@@ -488,7 +488,13 @@ def kmm_weights(
     when the clamp already satisfies the slab), and (ii) up to 50 conjugate-gradient
     steps on the current face (coordinates at a bound held fixed; CG restarts when a new
     bound is hit), a GPCG-type scheme (Moré & Toraldo, 1991) that never increases the
-    objective across a cycle.  **Stopping rule**: stop when the relative decrease of
+    objective across a cycle.  When the dense ``K`` is cached (see *Memory*), projected
+    Newton iterations come first (Bertsekas, 1982): a projected-gradient step, then a
+    projected search along the exact minimiser of the objective on the current face
+    (a Cholesky solve of ``K_FF``, damped Levenberg–Marquardt style when the step fails,
+    with the sum constraint as an equality when it binds); they find the active set in
+    a few dozen iterations, and the cycles above then start from their result and
+    certify it.  **Stopping rule**: stop when the relative decrease of
     ``f`` over one cycle is at most ``tol`` (the scheme converges linearly, so the
     remaining sub-optimality is a small multiple of that decrease; measured against an
     interior-point QP it is ~1e-6 relative for ``tol=1e-7``), or when the certified
