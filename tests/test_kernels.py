@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from scipy.spatial.distance import cdist, pdist
+from reference import ref_gram, ref_median
 
 import tllab
 from tllab import kernel_matrix, kernel_matvec, kernel_sum, median_bandwidth
@@ -21,23 +21,6 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 # ----------------------------------------------------------------------------- references
-def ref_gram(a, b, bandwidth, kernel="gaussian"):
-    """Dense float64 kernel matrix from the textbook formulas (SciPy distances)."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    sigmas = np.atleast_1d(np.asarray(bandwidth, dtype=np.float64))
-    if kernel == "gaussian":
-        d2 = cdist(a, b, "sqeuclidean")
-        return sum(np.exp(-d2 / (2.0 * s**2)) for s in sigmas)
-    d = cdist(a, b, "euclidean")
-    return sum(np.exp(-d / s) for s in sigmas)
-
-
-def ref_median(*samples):
-    z = np.concatenate([np.asarray(s, dtype=np.float64) for s in samples])
-    return float(np.median(pdist(z)))
-
-
 def draw(rng, n, d, shift=0.0, scale=1.0):
     return rng.normal(size=(n, d)) * scale + shift
 
