@@ -84,6 +84,7 @@ from .plotting import (
     precompute_grid,
 )
 from .reweight import (
+    BandwidthSelection,
     KMMResult,
     classifier_weights,
     clip_weights,
@@ -93,6 +94,7 @@ from .reweight import (
     iwcv_score,
     kliep_weights,
     kmm_weights,
+    select_ratio_bandwidth,
     ulsif_weights,
 )
 from .shift_studies import (
@@ -135,6 +137,7 @@ __all__ = [
     "mmd_test",
     "proxy_a_distance",
     "seed_everything",
+    "BandwidthSelection",
     "KMMResult",
     "classifier_weights",
     "clip_weights",
@@ -144,6 +147,7 @@ __all__ = [
     "iwcv_score",
     "kliep_weights",
     "kmm_weights",
+    "select_ratio_bandwidth",
     "ulsif_weights",
     "SHIMODAIRA",
     "WEIGHT_METHODS",

@@ -36,15 +36,26 @@ import torch
 from ._checks import (
     check_choice,
     check_int,
+    check_positive_scalars,
     check_real,
     check_sample_pair,
     check_samples,
 )
 from .classifier import MODELS, crossfit_log_ratio
 from .device import as_tensor
-from .kernels import KERNELS, _block, _centre, _kernel_matvec_centred, _tile, resolve_bandwidth
+from .kernels import (
+    KERNELS,
+    _block,
+    _centre,
+    _kernel_matvec_centred,
+    _tile,
+    median_bandwidth,
+    resolve_bandwidth,
+)
 
 __all__ = [
+    "BandwidthSelection",
+    "select_ratio_bandwidth",
     "KMMResult",
     "kmm_weights",
     "kliep_weights",
@@ -630,6 +641,59 @@ def _project_weighted_simplex(v: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (v - tau_k[k] * b).clamp_min(0.0)
 
 
+def _kliep_barrier(A: torch.Tensor, b: torch.Tensor, tol: float, max_iter: int):
+    """Maximise ``mean_j log (Aα)_j`` over ``{α >= 0, bᵀα = 1}`` by a primal log-barrier method.
+
+    In ``β = b ⊙ α`` (a point of the simplex) the problem is a mixture-weight likelihood
+    with components ``F = A / b``.  Newton steps on ``f(β) + μ Σ log β_l`` with the
+    equality ``Σ β = 1`` (one multiplier), a fraction-to-the-boundary rule and a
+    backtracking line search; ``μ`` shrinks tenfold each time the Newton decrement is
+    small.  Stops when the certificate ``log max_l (∂J/∂α_l) / b_l <= tol`` holds.
+    Returns ``(α, converged)``; ``max_iter`` counts Newton steps.
+    """
+    b = b.clamp_min(torch.finfo(b.dtype).tiny)  # a centre with no source mass near it
+    n, L = A.shape
+    F = A[A.amax(1) > 0] / b  # a target point beyond every basis function adds a constant
+    one = torch.ones(L, dtype=F.dtype, device=F.device)
+    beta = one / L
+    mu = 1.0 / L
+
+    def value(beta, mu):
+        return float((F @ beta).log().sum() / n + mu * beta.log().sum())
+
+    def certificate(beta):
+        return math.log(max(float((F.T @ (1.0 / (F @ beta))).max()) / n, 1e-300))
+
+    steps = 0
+    while steps < max_iter:
+        if certificate(beta) <= tol:
+            return beta / b, True
+        fb = F @ beta
+        g = F.T @ (1.0 / fb) / n + mu / beta
+        Fs = F / fb.unsqueeze(1)
+        M = Fs.T @ Fs / n
+        M.diagonal().add_(mu / beta**2)
+        chol, info = torch.linalg.cholesky_ex(M)
+        if int(info) != 0:
+            M.diagonal().add_(1e-12 * float(M.diagonal().max()))
+            chol = torch.linalg.cholesky(M)
+        sol = torch.cholesky_solve(torch.stack([g, one], 1), chol)
+        nu = float(sol[:, 0].sum() / sol[:, 1].sum())
+        delta = sol[:, 0] - nu * sol[:, 1]
+        decrement = float(delta @ (g - nu * one))
+        neg = delta < 0
+        step = min(1.0, 0.99 * float((-beta[neg] / delta[neg]).min())) if bool(neg.any()) else 1.0
+        v0 = value(beta, mu)
+        while step > 1e-16 and value(beta + step * delta, mu) < v0 + 1e-4 * step * decrement:
+            step *= 0.5
+        beta = beta + step * delta
+        beta = beta / beta.sum()
+        steps += 1
+        if decrement <= 1e-9 or step <= 1e-16:
+            mu *= 0.1
+    return beta / b, certificate(beta) <= tol
+
+
 @torch.no_grad()
 def kliep_weights(
     xs,
@@ -652,20 +716,21 @@ def kliep_weights(
         \max_{\alpha \ge 0} \; \frac1{n_t} \sum_j \log \hat w(x'_j)
         \quad\text{s.t.}\quad \frac1{n_s} \sum_i \hat w(x_i) = 1,
 
-    i.e. minimise ``KL(p_t || ŵ p_s)``.  Solved by projected gradient ascent in torch
-    with backtracking and the exact projection onto ``{α >= 0, bᵀα = 1}``
-    (``b_l = mean_i k(x_i, c_l)``).  It stops when the certified gap
+    i.e. minimise ``KL(p_t || ŵ p_s)``.  Solved in torch by a primal log-barrier Newton
+    method on ``{α >= 0, bᵀα = 1}`` (``b_l = mean_i k(x_i, c_l)``; ``n_basis`` variables,
+    so each Newton step is a small dense solve).  It stops when the certified gap
     ``log max_l (∂J/∂α_l) / b_l`` (an upper bound on ``J* − J(α)``, by Jensen) is at most
-    ``tol``, or after ``max_iter`` steps with a ``RuntimeWarning``.
+    ``tol``, or after ``max_iter`` Newton steps with a ``RuntimeWarning``.
 
     Parameters
     ----------
     xs : array-like of shape (n_s, d)
     xt : array-like of shape (n_t, d)
-    bandwidth : "median", float or list of float, default="median"
-        σ of the Gaussian basis ``exp(-||x - c||²/(2σ²))``.  The original paper picks σ
-        by likelihood cross-validation on the target; compare values with
-        :func:`iwcv_score` or the held-out objective.
+    bandwidth : "median", "cv", float or list of float, default="median"
+        σ of the Gaussian basis ``exp(-||x - c||²/(2σ²))``.  ``"cv"`` picks it as the
+        original paper does, by likelihood cross-validation on the target
+        (:func:`select_ratio_bandwidth`); the median heuristic over-smooths when the
+        domains are far apart (weights close to uniform).
     n_basis : int, default=100
         Number of centres; all target points are used when ``n_t <= n_basis``.
     max_iter : int, default=5000
@@ -695,34 +760,16 @@ def kliep_weights(
     max_iter = check_int(max_iter, "max_iter", min_value=1)
     tol = check_real(tol, "tol", low=0.0, low_inclusive=False)
     seed = check_int(seed, "seed", min_value=0)
+    if isinstance(bandwidth, str) and bandwidth == "cv":
+        bandwidth = select_ratio_bandwidth(xs, xt, "kliep", n_basis=n_basis, seed=seed,
+                                           max_iter=max_iter, tol=tol).bandwidth
     bandwidths = resolve_bandwidth(bandwidth, xs, xt)
     work = _work_dtype(xs.device)
     centres = _pick_centres(xt, n_basis, seed)
     phi_s = _gaussian_features(xs, centres, bandwidths).to(work)
     A = _gaussian_features(xt, centres, bandwidths).to(work)
-    b = phi_s.mean(0).clamp_min(torch.finfo(work).tiny)
-
-    def value_grad(alpha):
-        aa = (A @ alpha).clamp_min(torch.finfo(work).tiny)
-        return float(aa.log().mean()), A.T @ (1.0 / aa) / A.shape[0]
-
-    alpha = torch.full_like(b, 1.0 / float(b.sum()))
-    J, grad = value_grad(alpha)
-    step = float(alpha.norm() / grad.norm().clamp_min(1e-300))
-    converged = False
-    for _ in range(max_iter):
-        if math.log(max(float((grad / b).max()), 1e-300)) <= tol:
-            converged = True
-            break
-        while True:
-            new = _project_weighted_simplex(alpha + step * grad, b)
-            J_new, grad_new = value_grad(new)
-            d = new - alpha
-            if J_new >= J + float(grad @ d) - float(d @ d) / (2 * step) or step < 1e-30:
-                break
-            step *= 0.5
-        alpha, J, grad = new, J_new, grad_new
-        step *= 1.5
+    b = phi_s.mean(0)
+    alpha, converged = _kliep_barrier(A, b, tol, max_iter)
     if not converged:
         warnings.warn(f"kliep_weights did not reach tol={tol:.1e} in max_iter={max_iter} "
                       "iterations", RuntimeWarning, stacklevel=3)
@@ -758,14 +805,16 @@ def ulsif_weights(
         \alpha = \max(\tilde\alpha, 0),
 
     and ``ŵ(x_i) = φ(x_i)ᵀα``.  The clipping at 0 is the "u" (unconstrained, then
-    rounded) of uLSIF.  Kanamori et al. choose σ and λ by leave-one-out cross-validation;
-    compare candidates with :func:`iwcv_score`.
+    rounded) of uLSIF.  Kanamori et al. choose σ and λ by cross-validation;
+    ``bandwidth="cv"`` chooses σ (for the given λ) by :func:`select_ratio_bandwidth`.
 
     Parameters
     ----------
     xs : array-like of shape (n_s, d)
     xt : array-like of shape (n_t, d)
-    bandwidth : "median", float or list of float, default="median"
+    bandwidth : "median", "cv", float or list of float, default="median"
+        σ of the Gaussian basis; ``"cv"``: 3-fold cross-validation of the uLSIF criterion
+        over multiples of the median heuristic.
     reg : float, default=0.1
         λ > 0, the ridge penalty ``(λ/2)||α||²``.
     n_basis : int, default=100
@@ -791,6 +840,9 @@ def ulsif_weights(
     reg = check_real(reg, "reg", low=0.0, low_inclusive=False)
     n_basis = check_int(n_basis, "n_basis", min_value=1)
     seed = check_int(seed, "seed", min_value=0)
+    if isinstance(bandwidth, str) and bandwidth == "cv":
+        bandwidth = select_ratio_bandwidth(xs, xt, "ulsif", n_basis=n_basis, seed=seed,
+                                           reg=reg).bandwidth
     bandwidths = resolve_bandwidth(bandwidth, xs, xt)
     work = _work_dtype(xs.device)
     centres = _pick_centres(xt, n_basis, seed)
@@ -804,6 +856,111 @@ def ulsif_weights(
     if return_function:
         return weights, _ratio_function(centres, bandwidths, alpha, work)
     return weights
+
+
+# --------------------------------------------------------------------------- bandwidth by CV
+RATIO_CV_FACTORS = (0.25, 0.5, 1.0, 2.0)
+"""Multiples of the median heuristic tried by ``bandwidth="cv"``."""
+
+
+class BandwidthSelection(NamedTuple):
+    """Result of :func:`select_ratio_bandwidth`."""
+
+    bandwidth: float
+    """The candidate with the smallest held-out loss."""
+    candidates: list
+    """The bandwidths tried."""
+    losses: list
+    """Their held-out losses (mean over folds; lower is better)."""
+
+
+def _fold_ids(n: int, n_folds: int, gen: torch.Generator, device) -> torch.Tensor:
+    return (torch.randperm(n, generator=gen) % n_folds).to(device)
+
+
+def select_ratio_bandwidth(
+    xs,
+    xt,
+    method: str = "kliep",
+    candidates=None,
+    *,
+    n_folds: int = 3,
+    seed: int = 0,
+    **kwargs,
+) -> BandwidthSelection:
+    r"""Choose the Gaussian bandwidth of KLIEP or uLSIF by K-fold cross-validation.
+
+    The criteria are those of the original papers, evaluated on held-out points:
+
+    * ``"kliep"`` (Sugiyama et al., 2008): fit on all of ``xs`` and the other target
+      folds, score ``-mean log ŵ(x')`` on the held-out target fold (the negative
+      log-likelihood of the held-out target points under ``ŵ p_s``);
+    * ``"ulsif"`` (Kanamori et al., 2009): fit on the other folds of both samples, score
+      ``½ mean ŵ(x)² − mean ŵ(x')`` on the held-out folds (the squared error to the true
+      ratio up to a constant).
+
+    Parameters
+    ----------
+    xs : array-like of shape (n_s, d)
+    xt : array-like of shape (n_t, d)
+    method : {"kliep", "ulsif"}, default="kliep"
+    candidates : sequence of float, optional
+        Bandwidths to try; default :data:`~tllab.reweight.RATIO_CV_FACTORS` × the median
+        heuristic.
+    n_folds : int, default=3
+    seed : int, default=0
+        Seed of the folds (and of the centres of each fit).
+    **kwargs
+        Passed to :func:`kliep_weights` / :func:`ulsif_weights` (e.g. ``n_basis``, ``reg``).
+
+    Returns
+    -------
+    BandwidthSelection
+
+    Examples
+    --------
+    >>> import torch, tllab
+    >>> g = torch.Generator().manual_seed(0)
+    >>> xs = torch.randn(300, 1, generator=g); xt = torch.randn(200, 1, generator=g) + 1
+    >>> sel = tllab.select_ratio_bandwidth(xs, xt, "ulsif", [0.01, 0.5, 100.0])
+    >>> sel.bandwidth
+    0.5
+    """
+    method = check_choice(method, "method", ("kliep", "ulsif"))
+    n_folds = check_int(n_folds, "n_folds", min_value=2)
+    seed = check_int(seed, "seed", min_value=0)
+    min_s = n_folds if method == "ulsif" else 1
+    xs, xt = check_sample_pair(xs, xt, names=("xs", "xt"), min_samples=1)
+    if xt.shape[0] < n_folds or xs.shape[0] < min_s:
+        raise ValueError(f"cross-validation with n_folds={n_folds} needs at least {n_folds} "
+                         f"target points{' and source points' if min_s > 1 else ''}; got "
+                         f"n_s={xs.shape[0]}, n_t={xt.shape[0]}")
+    if candidates is None:
+        med = float(median_bandwidth(xs, xt))
+        candidates = [med * f for f in RATIO_CV_FACTORS]
+    candidates = check_positive_scalars(candidates, "candidates")
+    fit = kliep_weights if method == "kliep" else ulsif_weights
+    gen = torch.Generator().manual_seed(seed)
+    ft = _fold_ids(xt.shape[0], n_folds, gen, xt.device)
+    fs = _fold_ids(xs.shape[0], n_folds, gen, xs.device)
+    tiny = torch.finfo(xs.dtype).tiny
+    losses = []
+    for sigma in candidates:
+        total = 0.0
+        for k in range(n_folds):
+            src = xs if method == "kliep" else xs[fs != k]
+            with warnings.catch_warnings():  # a fold's fit may stop early; only the score matters
+                warnings.simplefilter("ignore", RuntimeWarning)
+                _, ratio = fit(src, xt[ft != k], bandwidth=sigma, seed=seed,
+                               return_function=True, **kwargs)
+            if method == "kliep":
+                total += -float(ratio(xt[ft == k]).clamp_min(tiny).log().mean())
+            else:
+                total += (0.5 * float(ratio(xs[fs == k]).square().mean())
+                          - float(ratio(xt[ft == k]).mean()))
+        losses.append(total / n_folds)
+    best = min(range(len(candidates)), key=losses.__getitem__)
+    return BandwidthSelection(candidates[best], list(candidates), losses)
 
 
 # --------------------------------------------------------------------------- classifier
