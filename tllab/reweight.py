@@ -520,7 +520,8 @@ def kmm_weights(
     cached instead (faster: one kernel evaluation instead of one per iteration) when
     ``cache_kernel=True``, or by default when ``n_s² × itemsize <=``
     :data:`tllab.reweight.KMM_DENSE_BYTES` (128 MiB: ``n_s <= 4096`` in float64,
-    ``<= 5792`` in float32).
+    ``<= 5792`` in float32).  With the cache, the Newton phase
+    holds two more float64 matrices of the size of the free face (at most ``n_s²`` each).
 
     Parameters
     ----------
