@@ -117,6 +117,11 @@ def fit_domain_classifier(
     return log_ratio
 
 
+def _fold_ids(n: int, n_folds: int, gen: torch.Generator, device) -> torch.Tensor:
+    """Fold index in ``0..n_folds-1`` of each of ``n`` points: a seeded shuffle, balanced sizes."""
+    return (torch.randperm(n, generator=gen) % n_folds).to(device)
+
+
 def crossfit_log_ratio(x, y, *, n_folds: int = 2, seed: int = 0, **classifier_kwargs):
     """Out-of-fold estimates of ``log p_x / p_y`` at every point of ``x`` and ``y``.
 
@@ -141,8 +146,8 @@ def crossfit_log_ratio(x, y, *, n_folds: int = 2, seed: int = 0, **classifier_kw
     x, y = check_sample_pair(x, y, min_samples=n_folds)
     seed = check_int(seed, "seed", min_value=0)
     gen = torch.Generator().manual_seed(seed)
-    fx = (torch.randperm(x.shape[0], generator=gen) % n_folds).to(x.device)
-    fy = (torch.randperm(y.shape[0], generator=gen) % n_folds).to(x.device)
+    fx = _fold_ids(x.shape[0], n_folds, gen, x.device)
+    fy = _fold_ids(y.shape[0], n_folds, gen, x.device)
     lx = x.new_empty(x.shape[0])
     ly = y.new_empty(y.shape[0])
     for k in range(n_folds):

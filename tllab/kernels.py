@@ -131,14 +131,16 @@ def _sq_dist_tile(xi, yj, sxi, syj, self_tile: bool = False) -> torch.Tensor:
     return d2
 
 
-def _kernel_of_sq_dist(d2: torch.Tensor, kernel: str, bandwidths: Sequence[float],
-                       inplace: bool) -> torch.Tensor:
-    """Apply the (multi-)kernel to squared distances, overwriting ``d2`` when ``inplace``."""
+def _kernel_values(base: torch.Tensor, kernel: str, bandwidths: Sequence[float],
+                   inplace: bool) -> torch.Tensor:
+    """Apply the (multi-)kernel to ``base``, overwriting it when ``inplace``.
+
+    ``base`` holds distances for the Laplacian kernel and *squared* distances for the
+    Gaussian one.
+    """
     if kernel == "laplacian":
-        base = d2.sqrt_() if inplace else d2.sqrt()
         scales = [1.0 / s for s in bandwidths]
     else:
-        base = d2
         scales = [0.5 / (s * s) for s in bandwidths]
     if len(scales) == 1:
         return base.mul_(-scales[0]).exp_() if inplace else torch.exp(base * -scales[0])
@@ -162,10 +164,9 @@ def _tile(xi, yj, sxi, syj, kernel: str, bandwidths: Sequence[float],
           self_tile: bool = False) -> torch.Tensor:
     """Kernel values of one tile from centred points and their squared norms (no grad)."""
     if kernel == "laplacian":
-        return _kernel_of_sq_dist(_exact_dist_tile(xi, yj).square_(), kernel, bandwidths,
-                                  inplace=True)
-    return _kernel_of_sq_dist(_sq_dist_tile(xi, yj, sxi, syj, self_tile), kernel, bandwidths,
-                              inplace=True)
+        return _kernel_values(_exact_dist_tile(xi, yj), kernel, bandwidths, inplace=True)
+    return _kernel_values(_sq_dist_tile(xi, yj, sxi, syj, self_tile), kernel, bandwidths,
+                          inplace=True)
 
 
 def log_gaussian_rowsums(x, y=None, *, bandwidth: float, block_size: int | None = None,
@@ -450,6 +451,6 @@ def kernel_matrix(x, y=None, *, kernel: str = "gaussian", bandwidth=1.0) -> torc
         d2 = ((xc.unsqueeze(1) - yc.unsqueeze(0)) ** 2).sum(-1)
         if kernel == "laplacian":  # a finite (zero) gradient at coincident points
             dist = torch.where(d2 > 0, torch.where(d2 > 0, d2, 1.0).sqrt(), 0.0)
-            return sum(torch.exp(-dist / s) for s in bandwidths)
-        return _kernel_of_sq_dist(d2, kernel, bandwidths, inplace=False)
+            return _kernel_values(dist, kernel, bandwidths, inplace=False)
+        return _kernel_values(d2, kernel, bandwidths, inplace=False)
     return _tile(xc, yc, (xc * xc).sum(1), (yc * yc).sum(1), kernel, bandwidths, y is None)

@@ -41,7 +41,7 @@ from ._checks import (
     check_sample_pair,
     check_samples,
 )
-from .classifier import MODELS, crossfit_log_ratio
+from .classifier import MODELS, _fold_ids, crossfit_log_ratio
 from .device import as_tensor
 from .kernels import (
     KERNELS,
@@ -627,21 +627,6 @@ def kmm_weights(
 
 
 # --------------------------------------------------------------------------- KLIEP
-def _project_weighted_simplex(v: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Exact projection of ``v`` onto ``{α >= 0, bᵀα = 1}`` for ``b > 0``.
-
-    The solution is ``max(v − τ b, 0)``; sort the ratios ``v_l / b_l`` decreasingly and
-    take the largest prefix whose candidate ``τ_k = (Σ_{≤k} b v − 1) / Σ_{≤k} b²`` stays
-    below the k-th ratio.
-    """
-    r = v / b
-    order = torch.argsort(r, descending=True)
-    bs, vs, rs = b[order], v[order], r[order]
-    tau_k = (torch.cumsum(bs * vs, 0) - 1.0) / torch.cumsum(bs * bs, 0)
-    k = int((rs > tau_k).nonzero().max()) if bool((rs > tau_k).any()) else 0
-    return (v - tau_k[k] * b).clamp_min(0.0)
-
-
 def _kliep_barrier(A: torch.Tensor, b: torch.Tensor, tol: float, max_iter: int):
     """Maximise ``mean_j log (Aα)_j`` over ``{α >= 0, bᵀα = 1}`` by a primal log-barrier method.
 
@@ -873,10 +858,6 @@ class BandwidthSelection(NamedTuple):
     """The bandwidths tried."""
     losses: list
     """Their held-out losses (mean over folds; lower is better)."""
-
-
-def _fold_ids(n: int, n_folds: int, gen: torch.Generator, device) -> torch.Tensor:
-    return (torch.randperm(n, generator=gen) % n_folds).to(device)
 
 
 def select_ratio_bandwidth(
@@ -1273,7 +1254,7 @@ def iwcv_score(
                         f"{type(estimator).__name__}")
     loss_fn = _loss_fn(loss)
     gen = torch.Generator().manual_seed(seed)
-    folds = (torch.randperm(n, generator=gen) % n_folds).to(xs.device)
+    folds = _fold_ids(n, n_folds, gen, xs.device)
     risks = []
     for k in range(n_folds):
         te, tr = folds == k, folds != k
