@@ -15,7 +15,7 @@ PYTEST_NB := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanit
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=77"
 	$(BIN)/python -m pip install -q -r requirements.txt -c constraints.txt
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
@@ -45,9 +45,9 @@ notebooks: setup
 lint: setup
 	$(BIN)/ruff check tllab tests benchmarks
 
-## lab: open the chapters in JupyterLab
+## lab: open the chapters in JupyterLab (as root, e.g. in a container, with --allow-root)
 lab: setup
-	$(BIN)/jupyter lab chapters
+	$(BIN)/jupyter lab chapters $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 ## execute: re-run every chapter with nbclient and store its outputs (then commit them)
 execute: setup

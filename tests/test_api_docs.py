@@ -45,3 +45,18 @@ def test_every_public_name_has_a_docstring_with_an_example():
         if "Examples" not in doc and ">>>" not in doc:
             lacking.append(name)
     assert not lacking, f"public functions without an Examples section: {lacking}"
+
+
+def test_every_layer_module_is_on_the_api_page():
+    """Data, studies and views are documented module by module (``:members:``)."""
+    import pkgutil
+
+    text = API_PAGE.read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\.\. automodule:: ([\w.]+)\n\s+:members:", text, re.M))
+    expected = set()
+    for package in ("tllab.data", "tllab.studies", "tllab.viz"):
+        pkg = __import__(package, fromlist=["_"])
+        expected |= {f"{package}.{m.name}" for m in pkgutil.iter_modules(pkg.__path__)
+                     if not m.name.startswith("_")}
+    assert expected, "no layer modules found"
+    assert not expected - documented, f"add to chapters/api.md: {sorted(expected - documented)}"

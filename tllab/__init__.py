@@ -1,25 +1,16 @@
 """Transfer Learning Lab: the computations behind the interactive transfer-learning book.
 
+The top level holds the core library, what a practitioner imports: divergences and the MMD
+test, kernels, density-ratio estimators and what weights cost, importance-weighted learners
+and the device helpers.  Data sets are in :mod:`tllab.data`, each chapter's experiments in
+:mod:`tllab.studies`, figures and explorers in :mod:`tllab.viz`.
+
 Everything accepts NumPy arrays or torch tensors and returns torch tensors on the input's
 device.  See the book for the ideas and ``help(tllab.<name>)`` for the exact definitions.
 """
 
+from . import data, models, reweight  # noqa: F401  (subpackages: tllab.data.*, ...)
 from .classifier import crossfit_log_ratio, fit_domain_classifier
-from .data import (
-    DIGIT_CAUSES,
-    DomainPair,
-    add_sensor_noise,
-    adjust_brightness_contrast,
-    concept_shift,
-    covariate_label_probability,
-    covariate_shift,
-    digit_domains,
-    digit_shift_params,
-    gaussian_shift_pair,
-    load_digits_domain,
-    prior_shift,
-    rotate_images,
-)
 from .device import as_tensor, default_device, seed_everything
 from .divergence import (
     MMDTestResult,
@@ -30,58 +21,13 @@ from .divergence import (
     mmd_test,
     proxy_a_distance,
 )
-from .instance_explorer import (
-    SHIMODAIRA,
-    WEIGHT_METHODS,
-    ClassificationResult,
-    ExplorerState,
-    MethodResult,
-    ShiftData,
-    class_probability,
-    classification_experiment,
-    compare_weighting_methods,
-    cubic_function,
-    cv_flattening_selection,
-    cv_selection_study,
-    estimate_weights,
-    explorer_animation,
-    explorer_jshtml,
-    explorer_state,
-    flattening_curve,
-    format_comparison,
-    gaussian_density_ratio,
-    gaussian_target_risk,
-    instance_weighting_explorer,
+from .kernels import kernel_matrix, kernel_matvec, kernel_sum, median_bandwidth
+from .models import (
     logistic_predict,
-    make_covariate_shift_classification,
-    make_covariate_shift_regression,
-    plot_classification,
-    plot_cv_selection,
-    plot_explorer_state,
-    plot_flattening_curve,
-    plot_regression_fits,
-    plot_weights_comparison,
     polynomial_features,
     polynomial_predict,
     weighted_least_squares,
     weighted_logistic_regression,
-)
-from .kernels import kernel_matrix, kernel_matvec, kernel_sum, median_bandwidth
-from .plotting import (
-    figure_to_png,
-    grid_animation,
-    grid_jshtml,
-    plot_bandwidth_curve,
-    plot_digit_domains,
-    plot_digit_experiment,
-    plot_js_study,
-    plot_mmd_estimators,
-    plot_mmd_witness,
-    plot_permutation_test,
-    plot_power_curve,
-    plot_shift_explorer_state,
-    plot_shift_kinds,
-    precompute_grid,
 )
 from .reweight import (
     BandwidthSelection,
@@ -97,46 +43,31 @@ from .reweight import (
     select_ratio_bandwidth,
     ulsif_weights,
 )
-from .shift_studies import (
-    DigitShiftRow,
-    ShiftExplorerState,
-    bayes_log_loss,
-    digit_shift_experiment,
-    gaussian_js,
-    gaussian_mmd2,
-    js_estimation_study,
-    mmd_bandwidth_curve,
-    mmd_estimator_study,
-    mmd_power_curve,
-    mmd_witness,
-    shift_explorer_state,
-)
-from .widgets import (
-    SHIFT_EXPLORER_DEFAULTS,
-    parameter_explorer,
-    shift_explorer,
-    shift_explorer_jshtml,
-)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "MMDTestResult",
+    # device
     "as_tensor",
-    "crossfit_log_ratio",
     "default_device",
-    "fit_domain_classifier",
-    "js_divergence",
-    "js_divergence_samples",
+    "seed_everything",
+    # kernels
     "kernel_matrix",
     "kernel_matvec",
     "kernel_sum",
-    "kl_divergence",
     "median_bandwidth",
+    # divergences and the MMD test
+    "MMDTestResult",
+    "js_divergence",
+    "js_divergence_samples",
+    "kl_divergence",
     "mmd2",
     "mmd_test",
     "proxy_a_distance",
-    "seed_everything",
+    # domain classifiers
+    "crossfit_log_ratio",
+    "fit_domain_classifier",
+    # instance reweighting
     "BandwidthSelection",
     "KMMResult",
     "classifier_weights",
@@ -149,85 +80,10 @@ __all__ = [
     "kmm_weights",
     "select_ratio_bandwidth",
     "ulsif_weights",
-    "SHIMODAIRA",
-    "WEIGHT_METHODS",
-    "ClassificationResult",
-    "ExplorerState",
-    "MethodResult",
-    "ShiftData",
-    "class_probability",
-    "classification_experiment",
-    "compare_weighting_methods",
-    "cubic_function",
-    "cv_flattening_selection",
-    "cv_selection_study",
-    "estimate_weights",
-    "explorer_animation",
-    "explorer_jshtml",
-    "explorer_state",
-    "flattening_curve",
-    "format_comparison",
-    "gaussian_density_ratio",
-    "gaussian_target_risk",
-    "instance_weighting_explorer",
+    # importance-weighted learners
     "logistic_predict",
-    "make_covariate_shift_classification",
-    "make_covariate_shift_regression",
-    "plot_classification",
-    "plot_cv_selection",
-    "plot_explorer_state",
-    "plot_flattening_curve",
-    "plot_regression_fits",
-    "plot_weights_comparison",
     "polynomial_features",
     "polynomial_predict",
     "weighted_least_squares",
     "weighted_logistic_regression",
-    # tllab.data
-    "DIGIT_CAUSES",
-    "DomainPair",
-    "add_sensor_noise",
-    "adjust_brightness_contrast",
-    "concept_shift",
-    "covariate_label_probability",
-    "covariate_shift",
-    "digit_domains",
-    "digit_shift_params",
-    "gaussian_shift_pair",
-    "load_digits_domain",
-    "prior_shift",
-    "rotate_images",
-    # tllab.shift_studies
-    "DigitShiftRow",
-    "ShiftExplorerState",
-    "bayes_log_loss",
-    "digit_shift_experiment",
-    "gaussian_js",
-    "gaussian_mmd2",
-    "js_estimation_study",
-    "mmd_bandwidth_curve",
-    "mmd_estimator_study",
-    "mmd_power_curve",
-    "mmd_witness",
-    "shift_explorer_state",
-    # tllab.plotting
-    "figure_to_png",
-    "grid_animation",
-    "grid_jshtml",
-    "plot_bandwidth_curve",
-    "plot_digit_domains",
-    "plot_digit_experiment",
-    "plot_js_study",
-    "plot_mmd_estimators",
-    "plot_mmd_witness",
-    "plot_permutation_test",
-    "plot_power_curve",
-    "plot_shift_explorer_state",
-    "plot_shift_kinds",
-    "precompute_grid",
-    # tllab.widgets
-    "SHIFT_EXPLORER_DEFAULTS",
-    "parameter_explorer",
-    "shift_explorer",
-    "shift_explorer_jshtml",
 ]

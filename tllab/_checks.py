@@ -204,3 +204,32 @@ def check_real(
     if high is not None and (value > high or (value == high and not high_inclusive)):
         raise ValueError(f"{name} must be {'<=' if high_inclusive else '<'} {high}; got {value}")
     return value
+
+
+def check_vector(y, name: str, n: int | None = None) -> torch.Tensor:
+    if isinstance(y, (str, bytes, dict)) or y is None:
+        raise TypeError(f"{name} must be an array-like or a torch.Tensor; got {type(y).__name__}")
+    try:
+        t = as_tensor(y)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise TypeError(f"{name} must be a numeric array-like; got {type(y).__name__}") from err
+    if t.ndim == 2 and t.shape[1] == 1:
+        t = t[:, 0]
+    if t.ndim != 1:
+        raise ValueError(f"{name} must be 1-D with shape (n,); got shape {tuple(t.shape)}")
+    if n is not None and t.shape[0] != n:
+        raise ValueError(f"{name} must have {n} entries to match x; got {t.shape[0]}")
+    if not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} must be finite")
+    return t
+
+
+def check_weight_vector(w, n: int, like: torch.Tensor) -> torch.Tensor:
+    if w is None:
+        return like.new_ones(n)
+    t = check_vector(w, "w", n).to(device=like.device, dtype=like.dtype)
+    if bool((t < 0).any()):
+        raise ValueError(f"w must be non-negative; smallest entry is {float(t.min()):.4g}")
+    if float(t.sum()) <= 0:
+        raise ValueError("w must have a positive sum")
+    return t

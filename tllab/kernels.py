@@ -34,8 +34,11 @@ __all__ = [
 ]
 
 KERNELS = ("gaussian", "laplacian")
-DEFAULT_BLOCK_SIZE = 1024  # CPU: a few MB per tile, near the GEMM+exp floor on 2 cores
-DEFAULT_BLOCK_SIZE_ACCELERATOR = 4096  # GPUs need bigger tiles to fill the device
+#: Rows and columns of one kernel tile on the CPU (``block_size=None``): a few MB per tile,
+#: near the GEMM + exp floor on two cores.
+DEFAULT_BLOCK_SIZE = 1024
+#: Tile size on an accelerator (CUDA, MPS): GPUs need bigger tiles to fill the device.
+DEFAULT_BLOCK_SIZE_ACCELERATOR = 4096
 _MEDIAN_MAX_SAMPLES = 2000
 
 

@@ -9,7 +9,8 @@ from scipy import integrate
 from scipy.stats import norm
 
 import tllab
-from tllab import instance_explorer as ie
+from tllab.studies import instance_weighting as iw_study
+from tllab.viz import instance_weighting as iw_view
 
 
 # --------------------------------------------------------------------------- learners
@@ -72,7 +73,7 @@ def test_weighted_logistic_regression_matches_sklearn(rng):
 # --------------------------------------------------------------------------- data
 def test_gaussian_density_ratio_matches_scipy(rng):
     x = rng.normal(0.3, 1.0, size=(100, 1))
-    w = tllab.gaussian_density_ratio(x, 0.5, 0.5, 0.0, 0.3).numpy()
+    w = tllab.data.gaussian_density_ratio(x, 0.5, 0.5, 0.0, 0.3).numpy()
     ref = norm.pdf(x[:, 0], 0.0, 0.3) / norm.pdf(x[:, 0], 0.5, 0.5)
     np.testing.assert_allclose(w, ref, rtol=1e-10)
 
@@ -80,21 +81,21 @@ def test_gaussian_density_ratio_matches_scipy(rng):
 def test_gaussian_density_ratio_diagonal_2d(rng):
     x = rng.normal(size=(50, 2))
     ms, ss, mt, st = np.array([0.0, 1.0]), np.array([1.0, 0.5]), np.array([0.5, 0.0]), 0.7
-    w = tllab.gaussian_density_ratio(x, ms, ss, mt, st).numpy()
+    w = tllab.data.gaussian_density_ratio(x, ms, ss, mt, st).numpy()
     ref = (norm.pdf(x, mt, st).prod(1)) / (norm.pdf(x, ms, ss).prod(1))
     np.testing.assert_allclose(w, ref, rtol=1e-10)
 
 
 def test_density_ratio_has_unit_source_mean():
     # E_s[w] = 1 for any pair of laws: integrate w p_s numerically.
-    val, _ = integrate.quad(lambda u: float(tllab.gaussian_density_ratio([[u]], 0.5, 0.5,
+    val, _ = integrate.quad(lambda u: float(tllab.data.gaussian_density_ratio([[u]], 0.5, 0.5,
                                                                          0.0, 0.3))
                             * norm.pdf(u, 0.5, 0.5), -6, 6)
     assert val == pytest.approx(1.0, abs=1e-8)
 
 
 def test_regression_generator_moments():
-    data = tllab.make_covariate_shift_regression(20_000, 20_000, seed=3)
+    data = tllab.data.make_covariate_shift_regression(20_000, 20_000, seed=3)
     assert data.xs.shape == (20_000, 1) and data.ys.shape == (20_000,)
     assert data.xs.dtype == torch.float64
     xs, xt = data.xs[:, 0].numpy(), data.xt[:, 0].numpy()
@@ -108,21 +109,21 @@ def test_regression_generator_moments():
 
 
 def test_regression_generator_is_seeded_and_device_free():
-    a = tllab.make_covariate_shift_regression(50, 40, seed=7)
-    b = tllab.make_covariate_shift_regression(50, 40, seed=7)
-    c = tllab.make_covariate_shift_regression(50, 40, seed=8)
+    a = tllab.data.make_covariate_shift_regression(50, 40, seed=7)
+    b = tllab.data.make_covariate_shift_regression(50, 40, seed=7)
+    c = tllab.data.make_covariate_shift_regression(50, 40, seed=8)
     assert all(torch.equal(u, v) for u, v in zip(a, b, strict=True))
     assert not torch.equal(a.xs, c.xs)
 
 
 def test_classification_generator_is_covariate_shift():
-    data = tllab.make_covariate_shift_classification(20_000, 20_000, seed=1)
+    data = tllab.data.make_covariate_shift_classification(20_000, 20_000, seed=1)
     assert data.xs.mean(0).numpy() == pytest.approx([0.0, 0.0], abs=0.03)
     assert data.xt.mean(0).numpy() == pytest.approx([1.2, 0.8], abs=0.03)
     assert data.xt.std(0).numpy() == pytest.approx([0.6, 0.6], abs=0.02)
     # labels follow the same conditional on both domains: mean label = mean P(y=1|x)
     for x, y in ((data.xs, data.ys), (data.xt, data.yt)):
-        assert float(y.mean()) == pytest.approx(float(tllab.class_probability(x).mean()),
+        assert float(y.mean()) == pytest.approx(float(tllab.data.class_probability(x).mean()),
                                                 abs=0.015)
 
 
@@ -130,43 +131,44 @@ def test_gaussian_target_risk_matches_quadrature():
     coef = [0.1, -0.6]
     val, _ = integrate.quad(lambda u: ((0.1 - 0.6 * u) - (-u + u**3)) ** 2
                             * norm.pdf(u, 0.2, 0.4), -8, 8)
-    assert tllab.gaussian_target_risk(coef, 0.2, 0.4, noise=0.3) == pytest.approx(
+    assert iw_study.gaussian_target_risk(coef, 0.2, 0.4, noise=0.3) == pytest.approx(
         val + 0.09, rel=1e-10)
 
 
 def test_target_risk_agrees_with_monte_carlo():
-    data = tllab.make_covariate_shift_regression(300, 200_000, seed=0)
+    data = tllab.data.make_covariate_shift_regression(300, 200_000, seed=0)
     coef = tllab.weighted_least_squares(data.xs, data.ys)
     mc = float(((tllab.polynomial_predict(coef, data.xt) - data.yt) ** 2).mean())
-    assert tllab.gaussian_target_risk(coef, 0.0, 0.3) == pytest.approx(mc, rel=0.02)
+    assert iw_study.gaussian_target_risk(coef, 0.0, 0.3) == pytest.approx(mc, rel=0.02)
 
 
 # --------------------------------------------------------------------------- experiments
 def test_weighting_fixes_the_misspecified_fit():
-    rows = tllab.compare_weighting_methods(tllab.make_covariate_shift_regression(300, 300),
+    rows = iw_study.compare_weighting_methods(tllab.data.make_covariate_shift_regression(300, 300),
                                            ["uniform", "true", "ulsif"])
     risk = {r.method: r.target_risk for r in rows}
     assert risk["true"] < 0.5 * risk["uniform"]
     assert risk["ulsif"] < 0.5 * risk["uniform"]
     assert rows[1].ratio_error == pytest.approx(0.0, abs=1e-12)
     assert rows[0].ess == pytest.approx(300.0)
-    text = tllab.format_comparison(rows)
-    assert text.count("\n") == 3 and "uLSIF" in text
+    table = iw_view.comparison_table(rows)
+    assert [r[0] for r in table.rows] == ["uniform (no weighting)", "true ratio p_t/p_s", "uLSIF"]
+    assert str(table).count("\n") == 4 and "<table>" in table._repr_html_()
 
 
 def test_flattening_endpoints():
-    out = tllab.flattening_curve([0.0, 1.0], methods=["true"], seeds=[0])
-    data = tllab.make_covariate_shift_regression(200, 200, seed=0)
+    out = iw_study.flattening_curve([0.0, 1.0], methods=["true"], seeds=[0])
+    data = tllab.data.make_covariate_shift_regression(200, 200, seed=0)
     plain = tllab.weighted_least_squares(data.xs, data.ys)
-    assert out["risk"]["true"][0, 0] == pytest.approx(tllab.gaussian_target_risk(plain, 0, 0.3))
+    assert out["risk"]["true"][0, 0] == pytest.approx(iw_study.gaussian_target_risk(plain, 0, 0.3))
     assert out["ess"]["true"][0, 0] == pytest.approx(200.0)
     assert out["ess"]["true"][0, 1] < 200.0
 
 
 def test_cv_and_iwcv_share_folds_and_differ_only_by_weights():
-    data = tllab.make_covariate_shift_regression(100, 100, seed=2)
-    w = tllab.gaussian_density_ratio(data.xs, 0.5, 0.5, 0.0, 0.3)
-    out = tllab.cv_flattening_selection(data, w, [0.0], n_folds=4, seed=1)
+    data = tllab.data.make_covariate_shift_regression(100, 100, seed=2)
+    w = tllab.data.gaussian_density_ratio(data.xs, 0.5, 0.5, 0.0, 0.3)
+    out = iw_study.cv_flattening_selection(data, w, [0.0], n_folds=4, seed=1)
     # at gamma = 0 both train the plain line; compare with a hand-made K-fold
     folds = (torch.randperm(100, generator=torch.Generator().manual_seed(1)) % 4)
     cv, iw = [], []
@@ -181,14 +183,14 @@ def test_cv_and_iwcv_share_folds_and_differ_only_by_weights():
 
 
 def test_classification_weighting_helps():
-    data = tllab.make_covariate_shift_classification(300, 300)
-    rows = tllab.classification_experiment(data, ["uniform", "true"], n_test=2000)
+    data = tllab.data.make_covariate_shift_classification(300, 300)
+    rows = iw_study.classification_experiment(data, ["uniform", "true"], n_test=2000)
     assert rows[1].target_accuracy > rows[0].target_accuracy + 0.1
 
 
 # --------------------------------------------------------------------------- explorer
 def test_explorer_default_state_is_instructive():
-    s = tllab.explorer_state()
+    s = iw_study.explorer_state()
     assert s.coef_plain[1] > 0 > s.coef_weighted[1]  # plain slope has the wrong sign
     assert s.risk_weighted < 0.5 * s.risk_plain
 
@@ -198,7 +200,7 @@ def test_explorer_default_state_is_instructive():
 def test_explorer_builds_and_reacts():
     import ipywidgets
 
-    ui = tllab.instance_weighting_explorer()
+    ui = iw_view.instance_weighting_explorer()
     assert isinstance(ui, ipywidgets.VBox)
     sliders = [w for box in ui.children[0].children for w in box.children
                if isinstance(w, ipywidgets.FloatSlider)]
@@ -212,11 +214,11 @@ def test_explorer_builds_and_reacts():
 
 def test_fallback_animation_has_one_frame_per_grid_value():
     grid = [-0.3, 0.0, 0.6]
-    anim = tllab.explorer_animation(grid, dpi=30)
+    anim = iw_view.explorer_animation(grid, dpi=30)
     assert len(list(anim.new_frame_seq())) == len(grid)
     html = anim.to_jshtml()
     assert html.count("data:image/png;base64") == len(grid)
-    default = tllab.explorer_jshtml(dpi=30)
+    default = iw_view.explorer_jshtml(dpi=30)
     assert default.count("data:image/png;base64") == 11
 
 
@@ -224,32 +226,30 @@ def test_fallback_animation_has_one_frame_per_grid_value():
 @pytest.mark.parametrize(
     ("call", "exc", "match"),
     [
-        (lambda: tllab.make_covariate_shift_regression(0), ValueError, "n_source"),
-        (lambda: tllab.make_covariate_shift_regression(10, sigma_t=0.0), ValueError, "sigma_t"),
-        (lambda: tllab.make_covariate_shift_regression(10, dtype=torch.int64), TypeError,
+        (lambda: tllab.data.make_covariate_shift_regression(0), ValueError, "n_source"),
+        (lambda: tllab.data.make_covariate_shift_regression(10, sigma_t=0.0), ValueError,
+         "sigma_t"),
+        (lambda: tllab.data.make_covariate_shift_regression(10, dtype=torch.int64), TypeError,
          "dtype"),
         (lambda: tllab.weighted_least_squares([[1.0], [2.0]], [1.0]), ValueError, "y"),
         (lambda: tllab.weighted_least_squares([[1.0], [2.0]], [1.0, 2.0], [1.0, -1.0]),
          ValueError, "w"),
         (lambda: tllab.weighted_least_squares([[1.0]], [1.0], degree=2), ValueError, "degree"),
         (lambda: tllab.weighted_least_squares("x", [1.0]), TypeError, "x"),
-        (lambda: tllab.gaussian_density_ratio([[0.0]], 0, -1.0, 0, 1), ValueError, "std_s"),
-        (lambda: tllab.gaussian_density_ratio([[0.0, 1.0]], [0, 0, 0], 1, 0, 1), ValueError,
+        (lambda: tllab.data.gaussian_density_ratio([[0.0]], 0, -1.0, 0, 1), ValueError, "std_s"),
+        (lambda: tllab.data.gaussian_density_ratio([[0.0, 1.0]], [0, 0, 0], 1, 0, 1), ValueError,
          "mean_s"),
         (lambda: tllab.weighted_logistic_regression([[0.0], [1.0]], [0.0, 2.0]), ValueError,
          "y"),
-        (lambda: tllab.estimate_weights([[0.0]], [[0.0]], "magic"), ValueError, "method"),
-        (lambda: tllab.estimate_weights([[0.0]], [[0.0]], "true"), TypeError, "true_params"),
-        (lambda: tllab.gaussian_target_risk([0.0], 0.0, 0.0), ValueError, "sigma_t"),
-        (lambda: tllab.explorer_state(gamma=-1.0), ValueError, "gamma"),
-        (lambda: tllab.flattening_curve([]), ValueError, "gammas"),
-        (lambda: tllab.compare_weighting_methods("data"), TypeError, "data"),
+        (lambda: iw_study.estimate_weights([[0.0]], [[0.0]], "magic"), ValueError, "method"),
+        (lambda: iw_study.estimate_weights([[0.0]], [[0.0]], "true"), TypeError, "true_params"),
+        (lambda: iw_study.gaussian_target_risk([0.0], 0.0, 0.0), ValueError, "sigma_t"),
+        (lambda: iw_study.explorer_state(gamma=-1.0), ValueError, "gamma"),
+        (lambda: iw_study.flattening_curve([]), ValueError, "gammas"),
+        (lambda: iw_study.compare_weighting_methods("data"), TypeError, "data"),
     ],
 )
 def test_bad_inputs(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
 
-
-def test_module_names_are_exported():
-    assert set(ie.__all__) <= set(tllab.__all__)

@@ -1,11 +1,12 @@
-"""The small simulations of the distribution-shift chapter, with their exact references.
+r"""The small simulations of the distribution-shift chapter, with their exact references.
 
 Closed forms to compare estimates with (:func:`gaussian_js`, :func:`gaussian_mmd2`,
 :func:`bayes_log_loss`), the MMD witness function and bandwidth curve, the estimator
 studies (bias of sample JS estimates against sample size and dimension, the spread of
 the MMD² estimators, the power of the permutation test), the digit-domain experiment,
-and the state behind :func:`tllab.widgets.shift_explorer`.  They are public but shaped by
-the book's needs; the general-purpose estimators live in :mod:`tllab.divergence`.
+and the state behind the explorer :func:`tllab.viz.distribution_shift.shift_explorer`.  They are
+public but shaped by the book's needs; the general-purpose estimators live in
+:mod:`tllab.divergence`.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ._checks import (
+from .._checks import (
     check_choice,
     check_int,
     check_positive_scalars,
     check_real,
     check_sample_pair,
 )
-from .data import DIGIT_CAUSES, digit_domains, gaussian_shift_pair
-from .divergence import _check_prob_pair, js_divergence_samples, mmd2, mmd_test
-from .kernels import kernel_matrix, median_bandwidth
+from ..data import DIGIT_CAUSES, digit_domains, gaussian_shift_pair
+from ..divergence import _check_prob_pair, js_divergence_samples, mmd2, mmd_test
+from ..kernels import kernel_matrix, median_bandwidth
 
 __all__ = [
     "gaussian_js",
@@ -44,7 +45,6 @@ __all__ = [
 ]
 
 
-# --------------------------------------------------------------------------- exact values
 def gaussian_js(mean_p: float = 0.0, sd_p: float = 1.0, mean_q: float = 1.0,
                 sd_q: float = 1.0) -> float:
     r"""Jensen–Shannon divergence (nats) between two 1-D Gaussians, by quadrature.
@@ -67,11 +67,12 @@ def gaussian_js(mean_p: float = 0.0, sd_p: float = 1.0, mean_q: float = 1.0,
     Examples
     --------
     >>> import math, tllab
-    >>> tllab.gaussian_js(0, 1, 0, 1)
+    >>> from tllab.studies import distribution_shift as study
+    >>> study.gaussian_js(0, 1, 0, 1)
     0.0
-    >>> round(tllab.gaussian_js(0, 1, 1, 1), 4)
+    >>> round(study.gaussian_js(0, 1, 1, 1), 4)
     0.1114
-    >>> abs(tllab.gaussian_js(0, 1, 60, 1) - math.log(2)) < 1e-9  # disjoint: the maximum
+    >>> abs(study.gaussian_js(0, 1, 60, 1) - math.log(2)) < 1e-9  # disjoint: the maximum
     True
     """
     from scipy import integrate
@@ -123,7 +124,8 @@ def gaussian_mmd2(delta: float, *, sd_p: float = 1.0, sd_q: float = 1.0,
     Examples
     --------
     >>> import tllab
-    >>> round(tllab.gaussian_mmd2(1.0, bandwidth=1.0), 4)
+    >>> from tllab.studies import distribution_shift as study
+    >>> round(study.gaussian_mmd2(1.0, bandwidth=1.0), 4)
     0.1773
     """
     delta = check_real(delta, "delta", low=0.0)
@@ -163,7 +165,8 @@ def bayes_log_loss(p, q, dim: int = -1) -> torch.Tensor:
     Examples
     --------
     >>> import math, tllab
-    >>> loss = tllab.bayes_log_loss([0.2, 0.3, 0.5], [0.1, 0.4, 0.5])
+    >>> from tllab.studies import distribution_shift as study
+    >>> loss = study.bayes_log_loss([0.2, 0.3, 0.5], [0.1, 0.4, 0.5])
     >>> round(math.log(2) - float(loss), 5)
     0.01208
     """
@@ -173,7 +176,6 @@ def bayes_log_loss(p, q, dim: int = -1) -> torch.Tensor:
                   - torch.xlogy(q, q)).sum(dim)
 
 
-# --------------------------------------------------------------------------- MMD pictures
 def mmd_witness(x, y, points, *, bandwidth: float = 1.0) -> torch.Tensor:
     r"""The (unnormalised) MMD witness function ``f(t) = mean_i k(x_i, t) − mean_j k(y_j, t)``.
 
@@ -196,8 +198,9 @@ def mmd_witness(x, y, points, *, bandwidth: float = 1.0) -> torch.Tensor:
     Examples
     --------
     >>> import torch, tllab
+    >>> from tllab.studies import distribution_shift as study
     >>> x = torch.zeros(5, 1); y = torch.ones(5, 1)
-    >>> f = tllab.mmd_witness(x, y, torch.tensor([[0.0], [1.0]]))
+    >>> f = study.mmd_witness(x, y, torch.tensor([[0.0], [1.0]]))
     >>> bool(f[0] > 0 > f[1])
     True
     """
@@ -232,9 +235,10 @@ def mmd_bandwidth_curve(x, y, bandwidths: Sequence[float], *,
     Examples
     --------
     >>> import torch, tllab
+    >>> from tllab.studies import distribution_shift as study
     >>> g = torch.Generator().manual_seed(0)
     >>> x = torch.randn(100, 1, generator=g); y = torch.randn(100, 1, generator=g) + 1
-    >>> curve = tllab.mmd_bandwidth_curve(x, y, [0.01, 1.0, 100.0])
+    >>> curve = study.mmd_bandwidth_curve(x, y, [0.01, 1.0, 100.0])
     >>> bool(curve[1] > curve[0]) and bool(curve[1] > curve[2])
     True
     """
@@ -243,7 +247,6 @@ def mmd_bandwidth_curve(x, y, bandwidths: Sequence[float], *,
     return torch.stack([mmd2(x, y, bandwidth=b, estimator=estimator) for b in bws])
 
 
-# --------------------------------------------------------------------------- studies
 def _hist_bins(d: int) -> int:
     """Cells per feature for the histogram estimator: 20, fewer when d is large."""
     return max(2, min(20, int(10 ** (6 / d))))
@@ -286,7 +289,8 @@ def js_estimation_study(
     Examples
     --------
     >>> import tllab
-    >>> out = tllab.js_estimation_study([50], methods=["kde"], n_reps=2)
+    >>> from tllab.studies import distribution_shift as study
+    >>> out = study.js_estimation_study([50], methods=["kde"], n_reps=2)
     >>> out["estimates"]["kde"].shape
     (1, 1, 2)
     """
@@ -347,7 +351,8 @@ def mmd_estimator_study(
     Examples
     --------
     >>> import tllab
-    >>> out = tllab.mmd_estimator_study(20, n_reps=50)
+    >>> from tllab.studies import distribution_shift as study
+    >>> out = study.mmd_estimator_study(20, n_reps=50)
     >>> bool((out["biased"] > 0).all()) and bool((out["unbiased"] < 0).any())
     True
     """
@@ -406,7 +411,8 @@ def mmd_power_curve(
     Examples
     --------
     >>> import tllab
-    >>> out = tllab.mmd_power_curve([10, 80], delta=1.0, n_reps=5, n_permutations=19)
+    >>> from tllab.studies import distribution_shift as study
+    >>> out = study.mmd_power_curve([10, 80], delta=1.0, n_reps=5, n_permutations=19)
     >>> out["power"].shape
     (2,)
     """
@@ -431,7 +437,6 @@ def mmd_power_curve(
             "alpha": alpha, "n_reps": n_reps}
 
 
-# --------------------------------------------------------------------------- digits
 class DigitShiftRow(NamedTuple):
     """One cause and severity of :func:`digit_shift_experiment`."""
 
@@ -477,13 +482,14 @@ def digit_shift_experiment(
     Examples
     --------
     >>> import tllab
-    >>> rows = tllab.digit_shift_experiment(["drift"], [0.0, 1.5])
+    >>> from tllab.studies import distribution_shift as study
+    >>> rows = study.digit_shift_experiment(["drift"], [0.0, 1.5])
     >>> rows[0].accuracy > rows[1].accuracy
     True
     """
     from sklearn.linear_model import LogisticRegression
 
-    from .divergence import proxy_a_distance
+    from ..divergence import proxy_a_distance
 
     seed = check_int(seed, "seed", min_value=0)
     sev = [check_real(s, "severities", low=0.0) for s in severities]
@@ -505,9 +511,8 @@ def digit_shift_experiment(
     return rows
 
 
-# --------------------------------------------------------------------------- explorer
 class ShiftExplorerState(NamedTuple):
-    """Everything :func:`tllab.plotting.plot_shift_explorer_state` draws."""
+    """Everything :func:`tllab.viz.distribution_shift.plot_shift_explorer_state` draws."""
 
     params: dict
     """``mean``, ``spread``, ``rotation``, ``noise`` of the target."""
@@ -558,7 +563,8 @@ def shift_explorer_state(
     Examples
     --------
     >>> import tllab
-    >>> s = tllab.shift_explorer_state(mean=1.5)
+    >>> from tllab.studies import distribution_shift as study
+    >>> s = study.shift_explorer_state(mean=1.5)
     >>> s.p_value < 0.01
     True
     """

@@ -1,34 +1,24 @@
-"""Figures of the book, and small reusable pieces for animated, kernel-free explorers.
+r"""Figures and explorers of the distribution-shift chapter.
 
-Reusable pieces (any chapter):
-
-* :func:`precompute_grid` evaluates a function of one parameter over a grid of values;
-* :func:`grid_animation` turns those precomputed states and a ``draw(state, fig)``
-  function into a matplotlib animation, and :func:`grid_jshtml` into the HTML of
-  ``to_jshtml()``: a player with buttons that moves in a static web page, no kernel needed;
-* :func:`figure_to_png` renders a figure to PNG bytes (what the live explorers show).
-
-The ``plot_*`` functions draw the figures of the distribution-shift chapter.  Each returns
-its ``matplotlib.figure.Figure``; in a notebook the figure is shown once, as PNG.
+Each ``plot_*`` function returns its ``matplotlib.figure.Figure``; in a notebook the figure is
+shown once, as PNG.  :func:`shift_explorer` is the live explorer (ipywidgets) and
+:func:`shift_explorer_jshtml` its kernel-free fallback.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
-from ._checks import check_int, check_real
+from .._checks import check_choice, check_int, check_real
+from ..studies.distribution_shift import shift_explorer_state
+from .figures import _new_figure, _np, grid_jshtml, precompute_grid
+from .widgets import _ipywidgets, parameter_explorer
 
 __all__ = [
-    "figure_to_png",
-    "precompute_grid",
-    "grid_animation",
-    "grid_jshtml",
     "plot_shift_kinds",
     "plot_digit_domains",
     "plot_js_study",
@@ -39,185 +29,12 @@ __all__ = [
     "plot_power_curve",
     "plot_shift_explorer_state",
     "plot_digit_experiment",
+    "SHIFT_EXPLORER_DEFAULTS",
+    "shift_explorer",
+    "shift_explorer_jshtml",
 ]
 
 
-def _np(x) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
-def _new_figure(figsize, fig=None):
-    import matplotlib.pyplot as plt
-
-    if fig is None:
-        return plt.figure(figsize=figsize)
-    fig.clear()
-    return fig
-
-
-# --------------------------------------------------------------------------- reusable pieces
-def figure_to_png(fig, *, dpi: int | None = None, close: bool = True) -> bytes:
-    """Render a matplotlib figure to PNG bytes.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-    dpi : int, optional
-        Resolution; the figure's own when None.
-    close : bool, default=True
-        Close the figure afterwards (so a notebook does not display it a second time).
-
-    Returns
-    -------
-    bytes
-        Starting with the PNG signature ``b"\\x89PNG"``.
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt, tllab
-    >>> tllab.figure_to_png(plt.figure(figsize=(1, 1)))[:4]
-    b'\\x89PNG'
-    """
-    from matplotlib.figure import Figure
-
-    if not isinstance(fig, Figure):
-        raise TypeError(f"fig must be a matplotlib Figure; got {type(fig).__name__}")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi if dpi is None else check_int(dpi, "dpi",
-                                                                            min_value=1))
-    if close:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-    return buf.getvalue()
-
-
-def precompute_grid(fn: Callable[..., Any], values: Sequence[Any], **fixed: Any) -> list:
-    """Evaluate ``fn(value, **fixed)`` for every value of a parameter grid.
-
-    The states of a kernel-free explorer: compute them once, then draw one frame per
-    state with :func:`grid_animation`.
-
-    Parameters
-    ----------
-    fn : callable
-        Function of the varying parameter (first positional argument).
-    values : sequence
-        The grid; must not be empty.
-    **fixed
-        Keyword arguments passed unchanged to every call.
-
-    Returns
-    -------
-    list
-        ``[fn(v, **fixed) for v in values]``, in order.
-
-    Examples
-    --------
-    >>> import tllab
-    >>> tllab.precompute_grid(pow, [1, 2, 3], exp=2)
-    [1, 4, 9]
-    """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable; got {type(fn).__name__}")
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray,
-                                                                   torch.Tensor)):
-        raise TypeError(f"values must be a sequence; got {type(values).__name__}")
-    values = list(values)
-    if not values:
-        raise ValueError("values must not be empty")
-    return [fn(v, **fixed) for v in values]
-
-
-def grid_animation(states: Sequence[Any], draw: Callable[[Any, Any], Any], *,
-                   figsize: tuple[float, float] = (8.0, 3.2), dpi: int = 60,
-                   interval: int = 800):
-    """An animation with one frame per precomputed state.
-
-    Parameters
-    ----------
-    states : sequence
-        E.g. from :func:`precompute_grid`.  Keep it short (about a dozen frames): every
-        frame is embedded as a PNG image in the HTML.
-    draw : callable
-        ``draw(state, fig)`` draws one state into the (cleared) figure ``fig``.
-    figsize : (float, float), default=(8, 3.2)
-    dpi : int, default=60
-        Resolution of the frames; modest values keep the embedded HTML small.
-    interval : int, default=800
-        Milliseconds between frames when playing.
-
-    Returns
-    -------
-    matplotlib.animation.FuncAnimation
-        Its figure is closed (so it is not displayed as a still); render it with
-        ``to_jshtml()`` (or :func:`grid_jshtml`) before it is garbage-collected.
-
-    Examples
-    --------
-    >>> import tllab
-    >>> def draw(a, fig):
-    ...     fig.clear(); fig.add_subplot().plot([0, 1], [0, a])
-    >>> anim = tllab.grid_animation([1.0, 2.0], draw)
-    >>> html = anim.to_jshtml()
-    >>> html.count("data:image/png;base64")
-    2
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.animation import FuncAnimation
-
-    states = list(states)
-    if not states:
-        raise ValueError("states must not be empty")
-    if not callable(draw):
-        raise TypeError(f"draw must be callable; got {type(draw).__name__}")
-    dpi = check_int(dpi, "dpi", min_value=10)
-    interval = check_int(interval, "interval", min_value=1)
-    fig = plt.figure(figsize=figsize, dpi=dpi)
-    draw(states[0], fig)
-
-    def update(i):
-        draw(states[i], fig)
-        return fig.axes
-
-    anim = FuncAnimation(fig, update, frames=len(states), interval=interval, blit=False)
-    plt.close(fig)
-    return anim
-
-
-def grid_jshtml(states: Sequence[Any], draw: Callable[[Any, Any], Any], *,
-                default_mode: str = "loop", **kwargs: Any) -> str:
-    """HTML with JavaScript controls for :func:`grid_animation`; no kernel needed.
-
-    Parameters
-    ----------
-    states, draw
-        As in :func:`grid_animation`.
-    default_mode : {"loop", "once", "reflect"}, default="loop"
-    **kwargs
-        ``figsize``, ``dpi``, ``interval`` of :func:`grid_animation`.
-
-    Returns
-    -------
-    str
-        Show it with ``IPython.display.HTML``.
-
-    Examples
-    --------
-    >>> import tllab
-    >>> def draw(a, fig):
-    ...     fig.clear(); fig.add_subplot().axhline(a)
-    >>> tllab.grid_jshtml([0.0, 1.0, 2.0], draw).count("data:image/png;base64")
-    3
-    """
-    if default_mode not in ("loop", "once", "reflect"):
-        raise ValueError(f"default_mode must be 'loop', 'once' or 'reflect'; got {default_mode!r}")
-    return grid_animation(states, draw, **kwargs).to_jshtml(default_mode=default_mode)
-
-
-# --------------------------------------------------------------------------- chapter figures
 def plot_shift_kinds(pairs: Mapping[str, Sequence], *, boundaries: Mapping[str, Callable]
                      | None = None):
     """Source (top row) and target (bottom row) of labelled 2-D samples, one column each.
@@ -237,7 +54,8 @@ def plot_shift_kinds(pairs: Mapping[str, Sequence], *, boundaries: Mapping[str, 
     Examples
     --------
     >>> import tllab
-    >>> fig = tllab.plot_shift_kinds({"covariate": tllab.covariate_shift(50)})
+    >>> from tllab.viz import distribution_shift as view
+    >>> fig = view.plot_shift_kinds({"covariate": tllab.data.covariate_shift(50)})
     >>> len(fig.axes)
     2
     """
@@ -290,7 +108,8 @@ def plot_digit_domains(rows: Mapping[str, Any], *, labels: Sequence[int] | None 
     Examples
     --------
     >>> import torch, tllab
-    >>> fig = tllab.plot_digit_domains({"blank": torch.zeros(3, 8, 8)})
+    >>> from tllab.viz import distribution_shift as view
+    >>> fig = view.plot_digit_domains({"blank": torch.zeros(3, 8, 8)})
     >>> len(fig.axes)
     3
     """
@@ -327,7 +146,7 @@ def plot_js_study(by_size: dict, by_dim: dict | None = None):
     Parameters
     ----------
     by_size : dict
-        Output of :func:`~tllab.shift_studies.js_estimation_study` with one dimension
+        Output of :func:`~tllab.studies.distribution_shift.js_estimation_study` with one dimension
         and several sizes.
     by_dim : dict, optional
         Output with one size and several dimensions (a second panel).
@@ -339,8 +158,10 @@ def plot_js_study(by_size: dict, by_dim: dict | None = None):
     Examples
     --------
     >>> import tllab
-    >>> out = tllab.js_estimation_study([20, 40], methods=["kde"], n_reps=2)
-    >>> len(tllab.plot_js_study(out).axes)
+    >>> from tllab.studies import distribution_shift as study
+    >>> from tllab.viz import distribution_shift as view
+    >>> out = study.js_estimation_study([20, 40], methods=["kde"], n_reps=2)
+    >>> len(view.plot_js_study(out).axes)
     1
     """
     k = 1 if by_dim is None else 2
@@ -379,7 +200,7 @@ def plot_mmd_witness(x, y, points, witness):
     points : array-like of shape (k, 1)
         Where the witness was evaluated.
     witness : array-like of shape (k,)
-        From :func:`~tllab.shift_studies.mmd_witness`.
+        From :func:`~tllab.studies.distribution_shift.mmd_witness`.
 
     Returns
     -------
@@ -388,9 +209,11 @@ def plot_mmd_witness(x, y, points, witness):
     Examples
     --------
     >>> import torch, tllab
+    >>> from tllab.studies import distribution_shift as study
+    >>> from tllab.viz import distribution_shift as view
     >>> x, y = torch.randn(50, 1), torch.randn(50, 1) + 1
     >>> t = torch.linspace(-3, 4, 50)[:, None]
-    >>> fig = tllab.plot_mmd_witness(x, y, t, tllab.mmd_witness(x, y, t))
+    >>> fig = view.plot_mmd_witness(x, y, t, study.mmd_witness(x, y, t))
     >>> len(fig.axes)
     2
     """
@@ -421,7 +244,7 @@ def plot_mmd_estimators(null: dict, alt: dict | None = None):
     Parameters
     ----------
     null : dict
-        :func:`~tllab.shift_studies.mmd_estimator_study` output without shift.
+        :func:`~tllab.studies.distribution_shift.mmd_estimator_study` output without shift.
     alt : dict, optional
         The same with a shift (second panel).
 
@@ -432,7 +255,9 @@ def plot_mmd_estimators(null: dict, alt: dict | None = None):
     Examples
     --------
     >>> import tllab
-    >>> fig = tllab.plot_mmd_estimators(tllab.mmd_estimator_study(10, n_reps=20))
+    >>> from tllab.studies import distribution_shift as study
+    >>> from tllab.viz import distribution_shift as view
+    >>> fig = view.plot_mmd_estimators(study.mmd_estimator_study(10, n_reps=20))
     >>> len(fig.axes)
     1
     """
@@ -468,7 +293,7 @@ def plot_bandwidth_curve(bandwidths, curve, *, median: float | None = None):
     ----------
     bandwidths : array-like
     curve : array-like
-        From :func:`~tllab.shift_studies.mmd_bandwidth_curve`.
+        From :func:`~tllab.studies.distribution_shift.mmd_bandwidth_curve`.
     median : float, optional
         The median-heuristic bandwidth, marked by a vertical line.
 
@@ -479,7 +304,8 @@ def plot_bandwidth_curve(bandwidths, curve, *, median: float | None = None):
     Examples
     --------
     >>> import tllab
-    >>> fig = tllab.plot_bandwidth_curve([0.1, 1, 10], [0.0, 0.2, 0.01], median=1.0)
+    >>> from tllab.viz import distribution_shift as view
+    >>> fig = view.plot_bandwidth_curve([0.1, 1, 10], [0.0, 0.2, 0.01], median=1.0)
     >>> len(fig.axes)
     1
     """
@@ -517,8 +343,9 @@ def plot_permutation_test(result, *, ax=None, title: str | None = None):
     Examples
     --------
     >>> import torch, tllab
+    >>> from tllab.viz import distribution_shift as view
     >>> res = tllab.mmd_test(torch.randn(30, 1), torch.randn(30, 1) + 1, n_permutations=50)
-    >>> len(tllab.plot_permutation_test(res).axes)
+    >>> len(view.plot_permutation_test(res).axes)
     1
     """
     if ax is None:
@@ -549,7 +376,7 @@ def plot_power_curve(out: dict):
     Parameters
     ----------
     out : dict
-        From :func:`~tllab.shift_studies.mmd_power_curve`.
+        From :func:`~tllab.studies.distribution_shift.mmd_power_curve`.
 
     Returns
     -------
@@ -558,9 +385,10 @@ def plot_power_curve(out: dict):
     Examples
     --------
     >>> import numpy as np, tllab
+    >>> from tllab.viz import distribution_shift as view
     >>> out = {"sizes": [10, 20], "power": np.array([0.2, 0.6]),
     ...        "false_alarm": np.array([0.05, 0.0]), "alpha": 0.05, "n_reps": 20}
-    >>> len(tllab.plot_power_curve(out).axes)
+    >>> len(view.plot_power_curve(out).axes)
     1
     """
     n = np.asarray(out["sizes"])
@@ -580,7 +408,9 @@ def plot_power_curve(out: dict):
 
 
 def plot_shift_explorer_state(state, fig=None):
-    """Draw a :class:`~tllab.shift_studies.ShiftExplorerState`: the two samples and the test's null.
+    """Draw a :class:`~tllab.studies.distribution_shift.ShiftExplorerState`.
+
+    The two samples and the test's null.
 
     Parameters
     ----------
@@ -595,7 +425,9 @@ def plot_shift_explorer_state(state, fig=None):
     Examples
     --------
     >>> import tllab
-    >>> fig = tllab.plot_shift_explorer_state(tllab.shift_explorer_state(mean=1.0))
+    >>> from tllab.studies import distribution_shift as study
+    >>> from tllab.viz import distribution_shift as view
+    >>> fig = view.plot_shift_explorer_state(study.shift_explorer_state(mean=1.0))
     >>> len(fig.axes)
     2
     """
@@ -631,7 +463,7 @@ def plot_digit_experiment(rows: Sequence):
     Parameters
     ----------
     rows : sequence of DigitShiftRow
-        From :func:`~tllab.shift_studies.digit_shift_experiment`.
+        From :func:`~tllab.studies.distribution_shift.digit_shift_experiment`.
 
     Returns
     -------
@@ -640,9 +472,11 @@ def plot_digit_experiment(rows: Sequence):
     Examples
     --------
     >>> import tllab
-    >>> rows = [tllab.DigitShiftRow("drift", 0.0, 0.97, 0.0, 0.0),
-    ...         tllab.DigitShiftRow("drift", 1.0, 0.40, 0.2, 1.9)]
-    >>> len(tllab.plot_digit_experiment(rows).axes)
+    >>> from tllab.studies import distribution_shift as study
+    >>> from tllab.viz import distribution_shift as view
+    >>> rows = [study.DigitShiftRow("drift", 0.0, 0.97, 0.0, 0.0),
+    ...         study.DigitShiftRow("drift", 1.0, 0.40, 0.2, 1.9)]
+    >>> len(view.plot_digit_experiment(rows).axes)
     3
     """
     rows = list(rows)
@@ -664,3 +498,140 @@ def plot_digit_experiment(rows: Sequence):
     axes[2].set_ylim(-0.1, 2.1)
     fig.tight_layout()
     return fig
+
+
+#: The explorer's default target, moved by half a standard deviation along ``x_1``: a
+#: change hard to see in a scatter plot of 150 points, with a JS estimate near 0, yet
+#: detected by the MMD permutation test.
+SHIFT_EXPLORER_DEFAULTS: dict[str, float] = {"mean": 0.5, "spread": 1.0, "rotation": 0.0,
+                                             "noise": 0.0}
+
+
+def shift_explorer(
+    mean: float = SHIFT_EXPLORER_DEFAULTS["mean"],
+    spread: float = SHIFT_EXPLORER_DEFAULTS["spread"],
+    rotation: float = SHIFT_EXPLORER_DEFAULTS["rotation"],
+    noise: float = SHIFT_EXPLORER_DEFAULTS["noise"],
+    *,
+    js_method: str = "kde",
+    n: int = 150,
+    n_permutations: int = 200,
+    seed: int = 0,
+):
+    r"""Live explorer: move the target's mean, spread, rotation or noise; watch JS and MMD.
+
+    Each change redraws both samples (:func:`~tllab.data.gaussian_shift_pair`), the JS estimate,
+    the unbiased MMD² and the permutation test's null distribution and p-value
+    (:func:`~tllab.studies.distribution_shift.shift_explorer_state`).  With ``n = 150`` and 200
+    permutations a redraw takes well under a second on a laptop CPU.  The default target
+    (:data:`SHIFT_EXPLORER_DEFAULTS`) is a shift that the eye barely sees and the test
+    detects.  Needs ``ipywidgets``.
+
+    Parameters
+    ----------
+    mean, spread, rotation, noise : float
+        Initial target transform (see :func:`~tllab.data.gaussian_shift_pair`).
+    js_method : {"kde", "histogram"}, default="kde"
+        Initial JS estimator (a dropdown).
+    n : int, default=150
+    n_permutations : int, default=200
+    seed : int, default=0
+
+    Returns
+    -------
+    ipywidgets.VBox
+        As :func:`parameter_explorer`.
+
+    Examples
+    --------
+    >>> import tllab
+    >>> from tllab.viz import distribution_shift as view
+    >>> ui = view.shift_explorer()
+    >>> bytes(ui.children[1].value[:4])
+    b'\x89PNG'
+    """
+    widgets = _ipywidgets()
+    n = check_int(n, "n", min_value=4)
+    n_permutations = check_int(n_permutations, "n_permutations", min_value=1)
+    seed = check_int(seed, "seed", min_value=0)
+    js_method = check_choice(js_method, "js_method", ("kde", "histogram"))
+    style = {"description_width": "initial"}
+    slider = dict(style=style, continuous_update=False)
+    controls = {
+        "mean": widgets.FloatSlider(value=check_real(mean, "mean"), min=-2.0, max=2.0,
+                                    step=0.1, description="target mean", **slider),
+        "spread": widgets.FloatSlider(value=check_real(spread, "spread", low=0.0,
+                                                       low_inclusive=False),
+                                      min=0.5, max=2.0, step=0.05, description="spread",
+                                      **slider),
+        "rotation": widgets.FloatSlider(value=check_real(rotation, "rotation"), min=-90.0,
+                                        max=90.0, step=5.0, description="rotation (°)",
+                                        **slider),
+        "noise": widgets.FloatSlider(value=check_real(noise, "noise", low=0.0), min=0.0,
+                                     max=1.0, step=0.05, description="sensor noise", **slider),
+        "js_method": widgets.Dropdown(options=["kde", "histogram"], value=js_method,
+                                      description="JS estimator", style=style),
+    }
+
+    def compute(**values):
+        return shift_explorer_state(**values, n=n, n_permutations=n_permutations, seed=seed)
+
+    return parameter_explorer(compute, lambda state, fig: plot_shift_explorer_state(state, fig),
+                              controls, columns=2)
+
+
+def shift_explorer_jshtml(
+    parameter: str = "mean",
+    values: Sequence[float] | None = None,
+    *,
+    dpi: int = 100,
+    interval: int = 900,
+    **fixed: Any,
+) -> str:
+    r"""Kernel-free fallback of :func:`shift_explorer`: an animation over one parameter.
+
+    The states are precomputed (:func:`~tllab.viz.precompute_grid`) for each value of
+    ``parameter`` with the other parameters at :data:`SHIFT_EXPLORER_DEFAULTS` (or
+    ``fixed``), then rendered with :func:`~tllab.viz.grid_jshtml`.
+
+    Parameters
+    ----------
+    parameter : {"mean", "spread", "rotation", "noise"}, default="mean"
+    values : sequence of float, optional
+        Default for ``"mean"``: 0, 0.2, ..., 1.6 (9 frames); for the others 9 values
+        spanning the slider's range.
+    dpi : int, default=100
+    interval : int, default=900
+        Milliseconds per frame.
+    **fixed
+        Other arguments of :func:`~tllab.studies.distribution_shift.shift_explorer_state` (target
+        parameters, ``n``, ``n_permutations``, ``js_method``, ``seed``).
+
+    Returns
+    -------
+    str
+        HTML with JavaScript controls; show it with ``IPython.display.HTML``.
+
+    Examples
+    --------
+    >>> import tllab
+    >>> from tllab.viz import distribution_shift as view
+    >>> html = view.shift_explorer_jshtml("rotation", [0.0, 45.0])
+    >>> html.count("data:image/png;base64")
+    2
+    """
+    parameter = check_choice(parameter, "parameter", ("mean", "spread", "rotation", "noise"))
+    if values is None:
+        values = {"mean": np.linspace(0.0, 1.6, 9), "spread": np.linspace(0.6, 1.8, 9),
+                  "rotation": np.linspace(0.0, 90.0, 9), "noise": np.linspace(0.0, 0.8, 9)
+                  }[parameter]
+    values = [round(check_real(v, "values"), 6) for v in values]
+    kwargs = {**SHIFT_EXPLORER_DEFAULTS, **fixed}
+    kwargs.pop(parameter, None)
+
+    def state(v, **kw):
+        return shift_explorer_state(**{parameter: v}, **kw)
+
+    states = precompute_grid(state, values, **kwargs)
+    return grid_jshtml(states, lambda s, fig: plot_shift_explorer_state(s, fig),
+                       figsize=(8.0, 3.2), dpi=dpi, interval=interval)

@@ -1,0 +1,163 @@
+r"""Deterministic image corruptions that mimic the usual causes of shift.
+
+Sensor noise (:func:`add_sensor_noise`), lighting (:func:`adjust_brightness_contrast`) and
+slowly drifting orientation (:func:`rotate_images`); each keeps the images' shape, dtype and
+device.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .._checks import (
+    check_real,
+)
+from ._common import _generator
+
+__all__ = [
+    "rotate_images",
+    "adjust_brightness_contrast",
+    "add_sensor_noise",
+]
+
+
+def _float_tensor(images, name: str = "images", *, min_ndim: int = 0) -> torch.Tensor:
+    """A finite floating tensor from ``images`` (tensors keep their device and dtype)."""
+    if isinstance(images, (str, bytes, dict)) or images is None:
+        raise TypeError(f"{name} must be an array-like or a torch.Tensor; got "
+                        f"{type(images).__name__}")
+    try:
+        t = images if isinstance(images, torch.Tensor) else torch.as_tensor(np.asarray(images))
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise TypeError(f"{name} must be a numeric array-like or a torch.Tensor") from err
+    if t.is_complex():
+        raise TypeError(f"{name} must be real-valued; got {t.dtype}")
+    if not t.is_floating_point():
+        t = t.to(torch.get_default_dtype())
+    if t.ndim < min_ndim:
+        raise ValueError(f"{name} must have shape (..., height, width); got {tuple(t.shape)}")
+    if not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} must be finite")
+    return t
+
+
+def rotate_images(images, degrees: float) -> torch.Tensor:
+    r"""Rotate square images about their centre by ``degrees``, counter-clockwise as shown.
+
+    "As shown" means with row 0 at the top (``plt.imshow``): ``degrees=90`` equals
+    ``torch.rot90(images, 1, dims=(-2, -1))``.  Pixels are resampled bilinearly
+    (``torch.nn.functional.grid_sample``, ``align_corners=False``) and the corners that
+    come from outside the image are filled with 0 (background).  Deterministic, and
+    differentiable in the images.
+
+    Parameters
+    ----------
+    images : array-like of shape (..., h, h)
+        One image or a batch (any leading dimensions).
+    degrees : float
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape, dtype and device as the input.
+
+    Examples
+    --------
+    >>> import torch, tllab
+    >>> img = torch.arange(16.0).reshape(4, 4)
+    >>> bool(torch.allclose(tllab.data.rotate_images(img, 90), torch.rot90(img, 1)))
+    True
+    """
+    x = _float_tensor(images, min_ndim=2)
+    degrees = check_real(degrees, "degrees")
+    h, w = x.shape[-2:]
+    if h != w:
+        raise ValueError(f"images must be square; got height {h} and width {w}")
+    lead = x.shape[:-2]
+    batch = x.reshape(-1, 1, h, w)
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    # grid_sample maps each output location (u right, v down, in [-1, 1]) to the input
+    # location theta @ (u, v, 1); a visual counter-clockwise turn in (u, v-down) coordinates
+    # sends output (u, v) back to input (c u - s v, s u + c v).
+    theta = torch.tensor([[c, -s, 0.0], [s, c, 0.0]], dtype=x.dtype, device=x.device)
+    theta = theta.expand(batch.shape[0], 2, 3)
+    grid = torch.nn.functional.affine_grid(theta, list(batch.shape), align_corners=False)
+    out = torch.nn.functional.grid_sample(batch, grid, mode="bilinear", padding_mode="zeros",
+                                          align_corners=False)
+    return out.reshape(*lead, h, w)
+
+
+def adjust_brightness_contrast(images, brightness: float = 0.0, contrast: float = 1.0, *,
+                               clip: bool = False) -> torch.Tensor:
+    r"""Change the lighting: ``out = contrast · (x − 0.5) + 0.5 + brightness``.
+
+    For intensities in ``[0, 1]``: ``contrast < 1`` pulls every pixel towards mid-grey
+    (a washed-out, low-gain picture), ``brightness > 0`` lifts all of them (glare).
+    ``brightness=0, contrast=1`` is the identity.
+
+    Parameters
+    ----------
+    images : array-like
+        Any shape; intensities nominally in ``[0, 1]``.
+    brightness : float, default=0.0
+        Added offset.
+    contrast : float >= 0, default=1.0
+        Gain about mid-grey 0.5.
+    clip : bool, default=False
+        Clip the result to ``[0, 1]``.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape, dtype and device as the input.
+
+    Examples
+    --------
+    >>> import torch, tllab
+    >>> tllab.data.adjust_brightness_contrast(torch.tensor([0.0, 1.0]), 0.1, 0.5)
+    tensor([0.3500, 0.8500])
+    """
+    x = _float_tensor(images)
+    brightness = check_real(brightness, "brightness")
+    contrast = check_real(contrast, "contrast", low=0.0)
+    out = contrast * (x - 0.5) + 0.5 + brightness
+    return out.clamp(0.0, 1.0) if clip else out
+
+
+def add_sensor_noise(images, std: float, *, seed: int = 0, clip: bool = False) -> torch.Tensor:
+    r"""Add independent Gaussian pixel noise of standard deviation ``std`` (sensor noise).
+
+    The noise is drawn on the CPU from a generator seeded by ``seed`` and then moved to
+    the images' device, so it is the same on every device.
+
+    Parameters
+    ----------
+    images : array-like
+        Any shape.
+    std : float >= 0
+    seed : int, default=0
+    clip : bool, default=False
+        Clip the result to ``[0, 1]`` (a sensor saturates); this lowers the effective noise
+        level near 0 and 1.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape, dtype and device as the input.
+
+    Examples
+    --------
+    >>> import torch, tllab
+    >>> noisy = tllab.data.add_sensor_noise(torch.zeros(100_000), std=0.2, seed=0)
+    >>> round(float(noisy.std()), 2)
+    0.2
+    """
+    x = _float_tensor(images)
+    std = check_real(std, "std", low=0.0)
+    eps = torch.randn(x.shape, generator=_generator(seed), dtype=torch.float64)
+    out = x + std * eps.to(device=x.device, dtype=x.dtype)
+    return out.clamp(0.0, 1.0) if clip else out
