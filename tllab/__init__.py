@@ -9,7 +9,9 @@ Everything accepts NumPy arrays or torch tensors and returns torch tensors on th
 device.  See the book for the ideas and ``help(tllab.<name>)`` for the exact definitions.
 """
 
-from . import data, models, reweight  # noqa: F401  (subpackages: tllab.data.*, ...)
+import importlib as _importlib
+
+from . import data, models, reweight  # noqa: F401  (tllab.data.X etc. after `import tllab`)
 from .classifier import crossfit_log_ratio, fit_domain_classifier
 from .device import as_tensor, default_device, seed_everything
 from .divergence import (
@@ -45,6 +47,18 @@ from .reweight import (
 )
 
 __version__ = "0.1.0"
+
+#: Submodules reachable as attributes after a plain ``import tllab`` (imported on first use):
+#: the core's concept modules (``tllab.align.CORAL``, ``tllab.finetune.linear_probe``, ...),
+#: the chapter studies and the views.
+_SUBMODULES = ("adversarial", "align", "finetune", "selective", "studies", "viz")
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     # device
