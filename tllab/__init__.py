@@ -49,9 +49,9 @@ from .reweight import (
 __version__ = "0.1.0"
 
 #: Submodules reachable as attributes after a plain ``import tllab`` (imported on first use):
-#: the core's concept modules (``tllab.align.CORAL``, ``tllab.finetune.linear_probe``, ...),
+#: the core's concept modules (``tllab.align.CORAL``, ``tllab.finetune.fit``, ...),
 #: the chapter studies and the views.
-_SUBMODULES = ("adversarial", "align", "finetune", "selective", "studies", "viz")
+_SUBMODULES = ("adapt", "adversarial", "align", "finetune", "selective", "studies", "viz")
 
 
 def __getattr__(name: str):
