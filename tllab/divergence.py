@@ -176,11 +176,16 @@ def _js_from_log_ratio(lx, ly):
             - 0.5 * torch.nn.functional.softplus(ly).mean())
 
 
+def _scott_bandwidth(x, y) -> float:
+    """Scott's rule on the pooled sample: mean feature sd times ``(n + m)^(-1/(d + 4))``."""
+    n, d = x.shape[0] + y.shape[0], x.shape[1]
+    return float(torch.cat([x, y]).std(0).mean()) * n ** (-1.0 / (d + 4))
+
+
 def _kde_js(x, y, bandwidth, block_size):
-    n, m, d = x.shape[0], y.shape[0], x.shape[1]
+    n, m = x.shape[0], y.shape[0]
     if bandwidth is None:
-        pooled_sd = torch.cat([x, y]).std(0).mean()
-        h = float(pooled_sd) * (n + m) ** (-1.0 / (d + 4))
+        h = _scott_bandwidth(x, y)
         if h <= 0:
             raise ValueError("the pooled sample has zero spread; pass an explicit bandwidth")
     else:
