@@ -21,6 +21,7 @@ from ._checks import (
     check_real,
     check_sample_pair,
 )
+from ._scale import pow2_scale
 from .classifier import crossfit_log_ratio
 from .kernels import (
     KERNELS,
@@ -28,6 +29,7 @@ from .kernels import (
     _centre,
     _kernel_matvec_centred,
     _kernel_sum_centred,
+    _paired_kernel,
     log_gaussian_rowsums,
     resolve_bandwidth,
 )
@@ -179,7 +181,9 @@ def _js_from_log_ratio(lx, ly):
 def _kde_js(x, y, bandwidth, block_size):
     n, m, d = x.shape[0], y.shape[0], x.shape[1]
     if bandwidth is None:
-        pooled_sd = torch.cat([x, y]).std(0).mean()
+        z = torch.cat([x, y])
+        c = pow2_scale(z, name="x and y")  # so that the squares inside std cannot overflow
+        pooled_sd = z.std(0).mean() if c == 1.0 else (z / c).std(0).mean() * c
         h = float(pooled_sd) * (n + m) ** (-1.0 / (d + 4))
         if h <= 0:
             raise ValueError("the pooled sample has zero spread; pass an explicit bandwidth")
@@ -279,15 +283,6 @@ def js_divergence_samples(
         lx, ly = crossfit_log_ratio(x, y, n_folds=n_folds, seed=seed, model=model,
                                     weight_decay=weight_decay)
         return _js_from_log_ratio(lx, ly)
-
-
-def _paired_kernel(a, b, kernel, bandwidths):
-    """``k(a_i, b_i)`` for each row ``i``."""
-    d2 = ((a - b) ** 2).sum(1)
-    if kernel == "laplacian":
-        dist = d2.sqrt()
-        return sum(torch.exp(-dist / s) for s in bandwidths)
-    return sum(torch.exp(-d2 / (2 * s * s)) for s in bandwidths)
 
 
 def _mmd_linear(x, y, kernel, bandwidths):
@@ -478,6 +473,11 @@ def mmd_test(
                 st = (s_aa + n * kappa) / n**2 + (s_bb + m * kappa) / m**2 - 2 * s_ab / (n * m)
             stats.append(st)
         stats = torch.cat(stats)
+    if not bool(torch.isfinite(stats).all()):
+        raise ValueError(
+            f"the MMD statistic of x and y is not finite ({int((~torch.isfinite(stats)).sum())} "
+            "of the observed and permuted values); refusing to compute a p-value from it"
+        )
     observed, null = stats[0], stats[1:]
     # Relabellings equal to the observed split must count as ">=" despite rounding.
     tol = 64 * torch.finfo(z.dtype).eps * max(1.0, float(stats.abs().max()))
