@@ -45,4 +45,4 @@ def max_scale(t: torch.Tensor, dim: int | None = None, keepdim: bool = False) ->
     a = t.detach().abs()
     m = a.amax() if dim is None else a.amax(dim=dim, keepdim=keepdim)
     _, e = torch.frexp(m)
-    return torch.where(m > 0, torch.ldexp(torch.ones_like(m), e - 1), torch.ones_like(m))
+    return torch.where(m > 0, torch.exp2((e - 1).to(m.dtype)), torch.ones_like(m))
