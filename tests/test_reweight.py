@@ -605,6 +605,20 @@ BAD = [
     (iwcv_score, (_ols, XS, XS[:, 0], np.ones(5)), {}, ValueError, "w"),
     (iwcv_score, (_ols, XS, XS[:, 0], np.ones(20)), {"loss": "hinge"}, ValueError, "loss"),
     (iwcv_score, (42, XS, XS[:, 0], np.ones(20)), {}, TypeError, "estimator"),
+    # an estimator that predicts NaN must not give a NaN risk silently
+    (iwcv_score, (lambda a, b, c, d: torch.full((len(d),), torch.nan), XS, XS[:, 0],
+                  np.ones(20)), {}, ValueError, "estimator returned non-finite predictions"),
+    (iwcv_score, (_ols, XS, XS[:, 0], np.ones(20)), {"loss": lambda p, y: p * torch.inf},
+     ValueError, "loss returned non-finite values"),
+    # half precision: a TypeError naming the argument (sums of weights overflow at 65504)
+    (effective_sample_size, (torch.ones(3, dtype=torch.float16),), {}, TypeError,
+     "w must be float32 or float64; got torch.float16"),
+    (flatten_weights, (torch.ones(3, dtype=torch.bfloat16), 0.5), {}, TypeError,
+     "w must be float32 or float64"),
+    (importance_weighted_risk, ([1.0, 2.0], torch.ones(2, dtype=torch.float16)), {},
+     TypeError, "w must be float32 or float64"),
+    (kmm_weights, (XS.astype(np.float16), XT), {}, TypeError, "xs must be float32 or float64"),
+    (ulsif_weights, (XS, XT.astype(np.float16)), {}, TypeError, "xt must be float32 or float64"),
 ]
 
 
