@@ -3,7 +3,10 @@
 Probability-vector divergences (:func:`~tllab.kl_divergence`,
 :func:`~tllab.js_divergence`) work on batches along ``dim``.  Sample-based ones take
 two samples of shape ``(n, d)`` and ``(m, d)``; the sizes may differ.  MMD uses the
-kernel conventions of :mod:`tllab.kernels` and never builds an ``n x m`` matrix.
+kernel conventions of :mod:`tllab.kernels` and never builds an ``n x m`` matrix.  Inputs are
+float32 or float64 of any magnitude (distances are formed scale-safely, see
+:mod:`tllab.kernels`), so the normalised divergences, the MMD test with the median bandwidth
+and the proxy A-distance do not depend on the unit of the data.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ when their magnitude lies outside ``[2^-24, 2^24]``, divided by a power of two `
 ``σ`` with them) before anything is squared, so float32 data of order 1e20 or 1e-20 (float64:
 1e154, 1e-160) give the same kernel values as data of order 1 instead of inf, NaN or zeros.
 Dividing by a power of two is exact: ordinary data are computed exactly as without it.
+Samples must be float32 or float64; half precision (float16, bfloat16) is refused with a
+``TypeError`` (cast with ``x.float()``): it cannot resolve kernel values.
 """
 
 from __future__ import annotations
@@ -74,11 +76,20 @@ def median_bandwidth(x, y=None, *, max_samples: int = _MEDIAN_MAX_SAMPLES, seed:
     torch.Tensor
         0-d tensor on the input's device and dtype.
 
+    Raises
+    ------
+    ValueError
+        When the median is 0 (more than half of the pairs coincide) or not representable
+        in the dtype (a float32 sample spread over more than ~1e38); data of any other
+        magnitude, e.g. float32 values of order 1e20 or 1e-30, are handled exactly.
+
     Examples
     --------
     >>> import torch, tllab
     >>> x = torch.tensor([[0.0], [1.0], [3.0]])
     >>> float(tllab.median_bandwidth(x))  # distances 1, 3, 2
+    2.0
+    >>> round(float(tllab.median_bandwidth(x * 1e30)) / 1e30, 5)  # float32, no overflow
     2.0
     """
     if y is None:

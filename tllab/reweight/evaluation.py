@@ -60,6 +60,8 @@ def effective_sample_size(w) -> torch.Tensor:
     4.0
     >>> float(tllab.effective_sample_size([4.0, 0.0, 0.0, 0.0]))
     1.0
+    >>> float(tllab.effective_sample_size([1e200, 1e200]))  # the scale does not matter
+    2.0
     """
     w = _check_weights(w, "w")
     w = w / max_scale(w)  # scale-free: (Σw)² and Σw² cannot overflow or underflow
