@@ -25,10 +25,13 @@ Random draws use a CPU ``torch.Generator`` seeded by ``seed`` and are then moved
 ``device``, so the same seed gives the same numbers on every device.
 
 The covariate-shift problems of the instance-weighting chapter (Shimodaira's regression and
-its classification analogue) live in :mod:`tllab.data.covariate`.
+its classification analogue) live in :mod:`tllab.data.covariate`; the generalisation
+chapter's regression between two Beta laws on [−1, 1] in :mod:`tllab.data.interval`, and
+label-preserving random image transforms for data augmentation in :mod:`tllab.data.augment`.
 """
 
 from ._common import DomainPair
+from .augment import augment_images, random_crop, random_rotation, random_scaling
 from .corruptions import (
     add_sensor_noise,
     adjust_brightness_contrast,
@@ -48,6 +51,13 @@ from .digits import (
     digit_domains,
     digit_shift_params,
     load_digits_domain,
+)
+from .interval import (
+    INTERVAL_SHIFT,
+    beta_density_ratio,
+    beta_law_quadrature,
+    make_interval_shift_regression,
+    wiggly_function,
 )
 from .toy import (
     concept_shift,
@@ -71,9 +81,18 @@ __all__ = [
     "class_probability",
     "make_covariate_shift_classification",
     "gaussian_density_ratio",
+    "INTERVAL_SHIFT",
+    "wiggly_function",
+    "beta_law_quadrature",
+    "beta_density_ratio",
+    "make_interval_shift_regression",
     "rotate_images",
     "adjust_brightness_contrast",
     "add_sensor_noise",
+    "random_rotation",
+    "random_scaling",
+    "random_crop",
+    "augment_images",
     "DIGIT_CAUSES",
     "load_digits_domain",
     "digit_shift_params",
