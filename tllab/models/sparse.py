@@ -162,8 +162,14 @@ def lasso(x, y, w=None, *, alpha: float, max_iter: int = 20_000, tol: float = 1e
     """
     x, a, y, wn, alpha, max_iter, tol, z0 = _prepare(x, y, w, alpha, max_iter, tol, coef_init)
 
-    def grad(z):
-        return a.T @ (wn * (a @ z - y))
+    if a.shape[1] <= a.shape[0]:  # the (d+1)² Gram matrix is the cheaper operator
+        gram, rhs = (a * wn[:, None]).T @ a, a.T @ (wn * y)
+
+        def grad(z):
+            return gram @ z - rhs
+    else:
+        def grad(z):
+            return a.T @ (wn * (a @ z - y))
 
     z = _fista(grad, a, wn, 1.0, alpha, z0, max_iter, tol, "lasso")
     return z.to(x.dtype)
