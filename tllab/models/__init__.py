@@ -1,5 +1,7 @@
-"""Models used across the book: importance-weighted linear learners."""
+"""Models used across the book: importance-weighted linear learners, and the small CNN and
+MLP of the deep-transfer chapters."""
 
+from .cnn import MLP, SmallCNN
 from .linear import (
     logistic_predict,
     polynomial_features,
@@ -14,4 +16,6 @@ __all__ = [
     "polynomial_predict",
     "weighted_logistic_regression",
     "logistic_predict",
+    "SmallCNN",
+    "MLP",
 ]
