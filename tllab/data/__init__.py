@@ -16,10 +16,14 @@ Two families, both seeded and returning torch tensors:
 * **Digit domains** built on scikit-learn's bundled 8×8 handwritten digits
   (``sklearn.datasets.load_digits``, 1 797 images, nothing downloaded), with
   deterministic torch image transforms that mimic the usual causes of shift: sensor noise
-  (:func:`add_sensor_noise`), lighting (:func:`adjust_brightness_contrast`) and slowly
-  drifting orientation (:func:`rotate_images`).  :func:`load_digits_domain` applies them to
-  one half of the images, :func:`digit_domains` returns a clean source half and a
-  transformed target half for a named cause.
+  (:func:`add_sensor_noise`), lighting (:func:`adjust_brightness_contrast`), slowly
+  drifting orientation (:func:`rotate_images`) and defocus (:func:`gaussian_blur`).
+  :func:`load_digits_domain` applies them to one half of the images, :func:`digit_domains`
+  returns a clean source half and a transformed target half for a named cause.
+
+* **Rendered digits** (:func:`render_digits`): 0–9 printed in the fonts that ship with
+  matplotlib and jittered like handwriting — a synthetic source domain for the real
+  handwritten digits (:mod:`tllab.data.rendered`).
 
 Random draws use a CPU ``torch.Generator`` seeded by ``seed`` and are then moved to
 ``device``, so the same seed gives the same numbers on every device.
@@ -35,6 +39,7 @@ from .augment import augment_images, random_crop, random_rotation, random_scalin
 from .corruptions import (
     add_sensor_noise,
     adjust_brightness_contrast,
+    gaussian_blur,
     rotate_images,
 )
 from .covariate import (
@@ -59,6 +64,7 @@ from .interval import (
     make_interval_shift_regression,
     wiggly_function,
 )
+from .rendered import DIGIT_FONTS, render_digits
 from .toy import (
     concept_shift,
     covariate_label_probability,
@@ -93,8 +99,11 @@ __all__ = [
     "random_scaling",
     "random_crop",
     "augment_images",
+    "gaussian_blur",
     "DIGIT_CAUSES",
     "load_digits_domain",
     "digit_shift_params",
     "digit_domains",
+    "DIGIT_FONTS",
+    "render_digits",
 ]

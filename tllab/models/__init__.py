@@ -1,7 +1,9 @@
 """Models used across the book: importance-weighted linear learners, sparse (L1) learners,
-bagging, and the bias–variance decomposition of a learning procedure."""
+bagging, the bias–variance decomposition of a learning procedure, and the small CNN and MLP
+of the deep-transfer chapters."""
 
 from .bias_variance import BiasVariance, bias_variance_decomposition
+from .cnn import MLP, SmallCNN
 from .ensemble import bagged_predictions, bootstrap_indices
 from .linear import (
     legendre_features,
@@ -27,4 +29,6 @@ __all__ = [
     "bagged_predictions",
     "BiasVariance",
     "bias_variance_decomposition",
+    "SmallCNN",
+    "MLP",
 ]
