@@ -37,7 +37,7 @@ KERNELS = ("gaussian", "laplacian")
 #: Rows and columns of one kernel tile on the CPU (``block_size=None``): a few MB per tile,
 #: near the GEMM + exp floor on two cores.
 DEFAULT_BLOCK_SIZE = 1024
-#: Tile size on an accelerator (CUDA, MPS): GPUs need bigger tiles to fill the device.
+#: Tile size on an accelerator such as CUDA or MPS, whose GPUs need bigger tiles to be busy.
 DEFAULT_BLOCK_SIZE_ACCELERATOR = 4096
 _MEDIAN_MAX_SAMPLES = 2000
 

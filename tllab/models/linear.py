@@ -1,7 +1,7 @@
 r"""Importance-weighted linear learners in torch.
 
-:func:`weighted_least_squares` fits a polynomial regression by weighted least squares
-(closed form); :func:`weighted_logistic_regression` fits a logistic regression by Newton's
+:func:`~tllab.weighted_least_squares` fits a polynomial regression by weighted least squares
+(closed form); :func:`~tllab.weighted_logistic_regression` fits a logistic regression by Newton's
 method (IRLS).  Both take per-sample weights ``w`` that multiply each sample's *loss* — the
 way importance weights enter a learner.
 """
@@ -143,7 +143,7 @@ def weighted_least_squares(x, y, w=None, *, degree: int = 1, reg: float = 0.0) -
 
 
 def polynomial_predict(coef, x) -> torch.Tensor:
-    r"""Evaluate the polynomial model ``φ(x)ᵀθ`` of :func:`weighted_least_squares`.
+    r"""Evaluate the polynomial model ``φ(x)ᵀθ`` of :func:`~tllab.weighted_least_squares`.
 
     Parameters
     ----------
@@ -249,7 +249,8 @@ def weighted_logistic_regression(
 
 
 def logistic_predict(coef, x) -> torch.Tensor:
-    r"""Class labels (``0.`` / ``1.``) of the linear model of :func:`weighted_logistic_regression`.
+    r"""Class labels (``0.`` / ``1.``) of the linear model of
+    :func:`~tllab.weighted_logistic_regression`.
 
     Parameters
     ----------

@@ -1,8 +1,8 @@
 r"""What importance weights cost and how to use them.
 
-:func:`effective_sample_size`, :func:`flatten_weights`, :func:`clip_weights`,
-:func:`importance_weighted_risk` and importance-weighted cross-validation
-:func:`iwcv_score` (Sugiyama, Krauledat & Müller, 2007).
+:func:`~tllab.effective_sample_size`, :func:`~tllab.flatten_weights`, :func:`~tllab.clip_weights`,
+:func:`~tllab.importance_weighted_risk` and importance-weighted cross-validation
+:func:`~tllab.iwcv_score` (Sugiyama, Krauledat & Müller, 2007).
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def iwcv_score(
     With ``w = p_t/p_s`` this is (almost) unbiased for the *target* risk of the learner
     trained on ``(K−1)/K`` of the data, even though no target label is used; ordinary
     CV estimates the source risk instead.  Use it to pick a hyper-parameter (the one with
-    the smallest score), including the flattening ``γ`` of :func:`flatten_weights`.
+    the smallest score), including the flattening ``γ`` of :func:`~tllab.flatten_weights`.
 
     Parameters
     ----------

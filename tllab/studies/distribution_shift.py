@@ -459,7 +459,7 @@ def digit_shift_experiment(
     r"""Train on clean digits, then measure accuracy and divergence on shifted targets.
 
     A multinomial logistic regression (scikit-learn, ``C = 1``) is fitted once on the
-    clean source half of the digits (:func:`~tllab.data.digit_domains`).  For each cause and
+    clean source half of the digits (:func:`~tllab.data.digits.digit_domains`).  For each cause and
     severity it is evaluated on the transformed target half, and the shift is measured
     without labels: unbiased MMD² (Gaussian kernel, bandwidth fixed to the median
     heuristic of the source, so values are comparable across rows) and the proxy
@@ -470,7 +470,7 @@ def digit_shift_experiment(
     Parameters
     ----------
     causes : sequence of str
-        Keys of :data:`~tllab.data.DIGIT_CAUSES`.
+        Keys of :data:`~tllab.data.digits.DIGIT_CAUSES`.
     severities : sequence of float >= 0
     seed : int, default=0
         Seed of the sensor noise and of the domain classifier's folds.
@@ -541,7 +541,7 @@ def shift_explorer_state(
 ) -> ShiftExplorerState:
     r"""One state of the shift explorer: the two samples, JS, MMD² and the test's p-value.
 
-    Draws :func:`~tllab.data.gaussian_shift_pair` with the given target transform and measures
+    Draws :func:`~tllab.data.toy.gaussian_shift_pair` with the given target transform and measures
     the difference with :func:`tllab.js_divergence_samples` (``js_method``) and
     :func:`tllab.mmd_test` (unbiased MMD², median bandwidth, ``n_permutations``
     relabellings).  With the defaults this takes a few tens of milliseconds on a CPU.
@@ -549,7 +549,7 @@ def shift_explorer_state(
     Parameters
     ----------
     mean, spread, rotation, noise : float
-        The target transform of :func:`~tllab.data.gaussian_shift_pair`.
+        The target transform of :func:`~tllab.data.toy.gaussian_shift_pair`.
     n : int, default=150
         Size of each sample.
     js_method : {"kde", "histogram"}, default="kde"

@@ -89,12 +89,12 @@ def gaussian_target_risk(coef, mu_t: float, sigma_t: float, *, noise: float = 0.
     The expectation of the squared error of a one-dimensional polynomial model under a
     Gaussian target is computed by Gauss–Hermite quadrature with ``n_nodes`` nodes, exact
     whenever ``(θᵀφ − f)²`` is a polynomial of degree ``< 2·n_nodes`` (the default ``f`` is
-    :func:`cubic_function`).  The label noise adds ``noise²``, the Bayes risk.
+    :func:`~tllab.data.covariate.cubic_function`).  The label noise adds ``noise²``, the Bayes risk.
 
     Parameters
     ----------
     coef : array-like of shape (degree + 1,)
-        Coefficients from :func:`weighted_least_squares` with one feature.
+        Coefficients from :func:`~tllab.weighted_least_squares` with one feature.
     mu_t : float
     sigma_t : float > 0
     noise : float >= 0, default=0.3
@@ -135,7 +135,7 @@ def estimate_weights(xs, xt, method: str, *, true_params: dict | None = None,
                      **kwargs: Any) -> torch.Tensor:
     r"""Importance weights of the source points by one of :data:`WEIGHT_METHODS`.
 
-    ``"uniform"``: all ones; ``"true"``: :func:`gaussian_density_ratio` with
+    ``"uniform"``: all ones; ``"true"``: :func:`~tllab.data.covariate.gaussian_density_ratio` with
     ``true_params = {"mu_s", "sigma_s", "mu_t", "sigma_t"}``; ``"kmm"``, ``"kliep"``,
     ``"ulsif"``, ``"classifier"``: the estimators of :mod:`tllab.reweight` with their
     defaults (overridable through ``kwargs``); ``"classifier_quadratic"``: the logistic
@@ -224,11 +224,12 @@ def compare_weighting_methods(
     Parameters
     ----------
     data : ShiftData
-        From :func:`make_covariate_shift_regression`.
+        From :func:`~tllab.data.covariate.make_covariate_shift_regression`.
     methods : sequence of str
         Names from :data:`WEIGHT_METHODS`.
     params : dict, optional
-        The Gaussian parameters of ``data`` (default :data:`SHIMODAIRA`); keys ``mu_s``,
+        The Gaussian parameters of ``data`` (default :data:`~tllab.data.covariate.SHIMODAIRA`);
+        keys ``mu_s``,
         ``sigma_s``, ``mu_t``, ``sigma_t``, ``noise``.
     degree : int, default=1
     method_kwargs : dict, optional
@@ -285,7 +286,8 @@ def flattening_curve(
 ) -> dict:
     r"""Target risk and effective sample size of flattened weights ``w^γ`` over seeds.
 
-    For every seed a fresh data set is drawn (:func:`make_covariate_shift_regression`), the
+    For every seed a fresh data set is drawn
+    (:func:`~tllab.data.covariate.make_covariate_shift_regression`), the
     weights are estimated once per method, and for every ``γ`` a straight line is fitted
     with :func:`tllab.flatten_weights` ``(w, γ)``; its exact target risk is recorded.
 
@@ -296,7 +298,7 @@ def flattening_curve(
     seeds : sequence of int, default=range(10)
     n_source, n_target : int, default=200
     params : dict, optional
-        Default :data:`SHIMODAIRA`.
+        Default :data:`~tllab.data.covariate.SHIMODAIRA`.
 
     Returns
     -------
@@ -378,7 +380,7 @@ def cv_flattening_selection(
     seed : int, default=0
         Seed of the fold split.
     params : dict, optional
-        Default :data:`SHIMODAIRA` (for the true target risk).
+        Default :data:`~tllab.data.covariate.SHIMODAIRA` (for the true target risk).
 
     Returns
     -------
@@ -443,7 +445,7 @@ def cv_selection_study(
     seeds : sequence of int, default=range(10)
     n_source, n_target : int, default=200
     params : dict, optional
-        Default :data:`SHIMODAIRA`.
+        Default :data:`~tllab.data.covariate.SHIMODAIRA`.
     method : str, default="true"
         Weight estimator (:data:`WEIGHT_METHODS`).
     n_folds : int, default=5
@@ -508,7 +510,9 @@ def classification_experiment(
     test_seed: int = 12345,
     reg: float = 1e-3,
 ) -> list[ClassificationResult]:
-    r"""Importance-weighted logistic regression on :func:`make_covariate_shift_classification`.
+    r"""Importance-weighted logistic regression under covariate shift, one row per weighting.
+
+    The data come from :func:`~tllab.data.covariate.make_covariate_shift_classification`.
 
     Parameters
     ----------

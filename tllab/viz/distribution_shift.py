@@ -520,7 +520,7 @@ def shift_explorer(
 ):
     r"""Live explorer: move the target's mean, spread, rotation or noise; watch JS and MMD.
 
-    Each change redraws both samples (:func:`~tllab.data.gaussian_shift_pair`), the JS estimate,
+    Each change redraws both samples (:func:`~tllab.data.toy.gaussian_shift_pair`), the JS estimate,
     the unbiased MMD² and the permutation test's null distribution and p-value
     (:func:`~tllab.studies.distribution_shift.shift_explorer_state`).  With ``n = 150`` and 200
     permutations a redraw takes well under a second on a laptop CPU.  The default target
@@ -530,7 +530,7 @@ def shift_explorer(
     Parameters
     ----------
     mean, spread, rotation, noise : float
-        Initial target transform (see :func:`~tllab.data.gaussian_shift_pair`).
+        Initial target transform (see :func:`~tllab.data.toy.gaussian_shift_pair`).
     js_method : {"kde", "histogram"}, default="kde"
         Initial JS estimator (a dropdown).
     n : int, default=150
@@ -540,7 +540,7 @@ def shift_explorer(
     Returns
     -------
     ipywidgets.VBox
-        As :func:`parameter_explorer`.
+        As :func:`~tllab.viz.widgets.parameter_explorer`.
 
     Examples
     --------
@@ -590,9 +590,9 @@ def shift_explorer_jshtml(
 ) -> str:
     r"""Kernel-free fallback of :func:`shift_explorer`: an animation over one parameter.
 
-    The states are precomputed (:func:`~tllab.viz.precompute_grid`) for each value of
+    The states are precomputed (:func:`~tllab.viz.figures.precompute_grid`) for each value of
     ``parameter`` with the other parameters at :data:`SHIFT_EXPLORER_DEFAULTS` (or
-    ``fixed``), then rendered with :func:`~tllab.viz.grid_jshtml`.
+    ``fixed``), then rendered with :func:`~tllab.viz.figures.grid_jshtml`.
 
     Parameters
     ----------
