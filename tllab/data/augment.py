@@ -5,11 +5,11 @@ seeded by ``seed`` and applies it; the images keep their shape, dtype and device
 digit turned by 10° is still the same digit, so the labels are unchanged:
 
 * :func:`random_rotation`: a turn by an angle drawn uniformly from a range (the resampling
-  of :func:`~tllab.data.rotate_images`);
+  of :func:`~tllab.data.corruptions.rotate_images`);
 * :func:`random_scaling`: a zoom about the centre by a factor drawn from a range;
 * :func:`random_crop`: pad with background, cut out a window at a random integer offset
   (a random translation by up to ``padding`` pixels, no interpolation);
-* noise: :func:`~tllab.data.add_sensor_noise`.
+* noise: :func:`~tllab.data.corruptions.add_sensor_noise`.
 
 :func:`augment_images` composes them and returns an enlarged training set with its labels.
 """
@@ -76,7 +76,7 @@ def random_rotation(images, degrees=15.0, *, seed: int = 0) -> torch.Tensor:
     degrees : float >= 0 or (float, float), default=15.0
         ``d`` means angles in ``[−d, d]``; a pair ``(low, high)`` gives the range itself
         (``low == high`` rotates every image by that angle, as
-        :func:`~tllab.data.rotate_images` does).
+        :func:`~tllab.data.corruptions.rotate_images` does).
     seed : int >= 0, default=0
 
     Returns
@@ -189,7 +189,7 @@ def augment_images(
 
     Every copy applies, in this order, :func:`random_rotation` (``rotation``),
     :func:`random_scaling` (``scale``), :func:`random_crop` (``crop``) and
-    :func:`~tllab.data.add_sensor_noise` (``noise_std``), each with its own seed derived from
+    :func:`~tllab.data.corruptions.add_sensor_noise` (``noise_std``), each with its own seed derived from
     ``seed``; transforms left at their defaults are skipped.  The labels are repeated: the
     transforms do not change what the image shows.
 

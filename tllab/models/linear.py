@@ -61,7 +61,7 @@ def legendre_features(x, degree: int) -> torch.Tensor:
     r"""Design matrix of Legendre polynomials, orthonormal under the uniform law on [−1, 1].
 
     Columns ``√(2p+1) · P_p(x_k)`` for ``p = 0..degree`` (``P_0 = 1``, the intercept column,
-    once), feature by feature in the order of :func:`polynomial_features`, so the two span
+    once), feature by feature in the order of :func:`tllab.polynomial_features`, so the two span
     the same models.  For ``x ~ U(−1, 1)`` the columns have ``E[φ_p φ_q] = δ_pq``: the
     least-squares problem is well conditioned where the monomials ``x^p`` are nearly
     collinear, and a penalty on the coefficients acts on comparable scales.  Computed by

@@ -1,7 +1,7 @@
 r"""The experiments of the generalisation chapter on its regression problem; plain results.
 
-The problem is :func:`tllab.data.make_interval_shift_regression`: ``y = f(x) + ε`` with
-:func:`tllab.data.wiggly_function`, noise sd 0.3, source ``x = 2u − 1, u ~ Beta(2, 2)`` and
+The problem is :func:`tllab.data.interval.make_interval_shift_regression`: ``y = f(x) + ε`` with
+:func:`tllab.data.interval.wiggly_function`, noise sd 0.3, source ``x = 2u − 1, u ~ Beta(2, 2)`` and
 target ``u ~ Beta(6, 2)``.  Every learner is a polynomial in the Legendre basis
 (:func:`polynomial_learner`: least squares, ridge or Lasso); the expectations over ``x``
 under each law are exact Gauss–Jacobi sums (:func:`law_nodes`), the expectations over
@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 LAWS = ("source", "target")
-"""The two input laws of the problem (keys of :data:`tllab.data.INTERVAL_SHIFT`)."""
+"""The two input laws of the problem (keys of :data:`tllab.data.interval.INTERVAL_SHIFT`)."""
 
 NOISE = INTERVAL_SHIFT["noise"]
 """Label-noise standard deviation; ``NOISE**2`` is the irreducible error."""
@@ -70,7 +70,7 @@ def law_nodes(law: str, n_nodes: int = 60) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Quadrature nodes ``(n_nodes, 1)`` and weights ``(n_nodes,)`` for the source or target law.
 
     ``Σ_j w_j g(x_j) = E_law[g(x)]``, exact for polynomials of degree ``< 2·n_nodes``
-    (:func:`tllab.data.beta_law_quadrature`).
+    (:func:`tllab.data.interval.beta_law_quadrature`).
 
     Examples
     --------
@@ -91,9 +91,9 @@ def polynomial_learner(degree: int, *, reg: float = 0.0, alpha: float = 0.0,
     Fits the polynomial of degree ``degree`` in the Legendre basis
     (:func:`tllab.models.legendre_features`) by weighted least squares with a ridge penalty
     ``reg · ||θ||²`` (:func:`tllab.weighted_least_squares`), or, when ``alpha > 0``, by the
-    Lasso with penalty ``alpha · ||θ||₁`` (:func:`tllab.models.lasso`); the intercept is not
+    Lasso with penalty ``alpha · ||θ||₁`` (:func:`tllab.models.sparse.lasso`); the intercept is not
     penalised.  The signature is the one :func:`tllab.iwcv_score` and
-    :func:`tllab.models.bagged_predictions` call.
+    :func:`tllab.models.ensemble.bagged_predictions` call.
 
     Examples
     --------
@@ -194,7 +194,7 @@ def complexity_curve(degrees: Sequence[int] = tuple(range(9)), *, n: int = 50,
 
     For each seed, ``n_sets`` training sets of ``n`` source points; every degree is fitted
     to each of them and the predictions decomposed
-    (:func:`tllab.models.bias_variance_decomposition`, unbiased terms) under the source and
+    (:func:`tllab.models.bias_variance.bias_variance_decomposition`, unbiased terms) under the source and
     the target law.
 
     Examples
@@ -279,7 +279,7 @@ def bagging_curve(n_models: Sequence[int] = (1, 3, 10), *, n: int = 50, n_sets: 
     n, n_sets : int
     seeds : sequence of int
     estimator : callable or scikit-learn estimator, optional
-        As in :func:`tllab.models.bagged_predictions`.
+        As in :func:`tllab.models.ensemble.bagged_predictions`.
     progress : bool, default=False
 
     Examples
@@ -354,7 +354,7 @@ def selection_study(degrees: Sequence[int] = tuple(range(7)), *, n: int = 100,
     For every seed: ``n`` labelled source points and ``n_target`` unlabelled target points;
     for every degree, the ordinary ``n_folds``-fold CV risk, the IWCV risk
     (:func:`tllab.iwcv_score`, unweighted fits scored with the weights) for each ratio in
-    ``ratios`` (``"true"``: :func:`tllab.data.beta_density_ratio`; ``"kliep"``,
+    ``ratios`` (``"true"``: :func:`tllab.data.interval.beta_density_ratio`; ``"kliep"``,
     ``"ulsif"``: estimated from the two samples), and the exact source and target risks of
     the least-squares fit on all ``n`` points.
 
@@ -419,7 +419,7 @@ class ExplorerState(NamedTuple):
     fits: np.ndarray
     """A few of the fitted curves, shape ``(n_shown, len(grid))``."""
     mean_fit: np.ndarray
-    """The average fit over all training sets: an estimate of ``E_D f̂_D``."""
+    """The average of the fits over all training sets, an estimate of ``E_D f̂_D``."""
     band: np.ndarray
     """Pointwise standard deviation of the fits over training sets."""
     x_one: np.ndarray

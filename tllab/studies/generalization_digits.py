@@ -1,11 +1,11 @@
 r"""The generalisation chapter's image experiment: remedies for a small CNN under rotation drift.
 
-A :class:`tllab.models.SmallCNN` is trained with :func:`tllab.finetune.fit` on clean source
-digits (the fixed source half of :func:`tllab.data.load_digits_domain`, minus a held-out
+A :class:`tllab.models.cnn.SmallCNN` is trained with :func:`tllab.finetune.fit` on clean source
+digits (the fixed source half of :func:`tllab.data.digits.load_digits_domain`, minus a held-out
 part) and tested on held-out source digits and on the target half turned by several angles
-(the ``"drift"`` cause of :func:`tllab.data.digit_domains`).  :func:`digit_remedies` compares
+(the ``"drift"`` cause of :func:`tllab.data.digits.digit_domains`).  :func:`digit_remedies` compares
 the plain network with dropout, weight decay and rotation augmentation
-(:func:`tllab.data.augment_images`), each over several seeds, and measures what averaging
+(:func:`tllab.data.augment.augment_images`), each over several seeds, and measures what averaging
 the seeds' predictions (an ensemble) adds.
 """
 
@@ -81,7 +81,7 @@ def digit_remedies(
     * ``"dropout"``: the same with ``dropout`` before the linear head;
     * ``"weight_decay"``: the same with the L2 term ``weight_decay · θ`` in every gradient;
     * ``"augmentation"``: the training digits plus one copy turned by angles drawn from
-      ``[−rotation, rotation]`` (:func:`tllab.data.augment_images`), for ``epochs // 2``
+      ``[−rotation, rotation]`` (:func:`tllab.data.augment.augment_images`), for ``epochs // 2``
       epochs, so that it takes the same number of gradient steps as the others.
 
     A seed fixes the initial weights, the batch order and the augmentation draws.
