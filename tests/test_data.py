@@ -238,7 +238,7 @@ def test_load_digits_domain_transforms():
     assert float(xn.min()) >= 0 and float(xn.max()) <= 1
     assert not torch.equal(xn, tllab.data.load_digits_domain("target", noise_std=0.1, seed=1)[0])
     with pytest.raises(ValueError):
-        tllab.data.load_digits_domain("test")
+        tllab.data.load_digits_domain("validation")
     with pytest.raises(TypeError):
         tllab.data.load_digits_domain(flatten="yes")
 

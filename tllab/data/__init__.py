@@ -18,23 +18,32 @@ Two families, both seeded and returning torch tensors:
   (``sklearn.datasets.load_digits``, 1 797 images, nothing downloaded), with
   deterministic torch image transforms that mimic the usual causes of shift: sensor noise
   (:func:`~tllab.data.corruptions.add_sensor_noise`), lighting
-  (:func:`~tllab.data.corruptions.adjust_brightness_contrast`) and slowly
-  drifting orientation (:func:`~tllab.data.corruptions.rotate_images`).
-  :func:`~tllab.data.digits.load_digits_domain` applies them to
-  one half of the images, :func:`~tllab.data.digits.digit_domains` returns a clean source half and a
-  transformed target half for a named cause.
+  (:func:`~tllab.data.corruptions.adjust_brightness_contrast`), slowly drifting orientation
+  (:func:`~tllab.data.corruptions.rotate_images`) and defocus
+  (:func:`~tllab.data.corruptions.gaussian_blur`).
+  :func:`~tllab.data.digits.load_digits_domain` applies them to one half of the images,
+  :func:`~tllab.data.digits.digit_domains` returns a clean source half and a transformed
+  target half for a named cause.
+
+* **Rendered digits** (:func:`~tllab.data.rendered.render_digits`): 0–9 printed in the fonts
+  that ship with matplotlib and jittered like handwriting — a synthetic source domain for the
+  real handwritten digits (:mod:`tllab.data.rendered`).
 
 Random draws use a CPU ``torch.Generator`` seeded by ``seed`` and are then moved to
 ``device``, so the same seed gives the same numbers on every device.
 
 The covariate-shift problems of the instance-weighting chapter (Shimodaira's regression and
-its classification analogue) live in :mod:`tllab.data.covariate`.
+its classification analogue) live in :mod:`tllab.data.covariate`; the generalisation
+chapter's regression between two Beta laws on [−1, 1] in :mod:`tllab.data.interval`, and
+label-preserving random image transforms for data augmentation in :mod:`tllab.data.augment`.
 """
 
 from ._common import DomainPair
+from .augment import augment_images, random_crop, random_rotation, random_scaling
 from .corruptions import (
     add_sensor_noise,
     adjust_brightness_contrast,
+    gaussian_blur,
     rotate_images,
 )
 from .covariate import (
@@ -52,6 +61,14 @@ from .digits import (
     digit_shift_params,
     load_digits_domain,
 )
+from .interval import (
+    INTERVAL_SHIFT,
+    beta_density_ratio,
+    beta_law_quadrature,
+    make_interval_shift_regression,
+    wiggly_function,
+)
+from .rendered import DIGIT_FONTS, render_digits
 from .toy import (
     concept_shift,
     covariate_label_probability,
@@ -74,11 +91,23 @@ __all__ = [
     "class_probability",
     "make_covariate_shift_classification",
     "gaussian_density_ratio",
+    "INTERVAL_SHIFT",
+    "wiggly_function",
+    "beta_law_quadrature",
+    "beta_density_ratio",
+    "make_interval_shift_regression",
     "rotate_images",
     "adjust_brightness_contrast",
     "add_sensor_noise",
+    "random_rotation",
+    "random_scaling",
+    "random_crop",
+    "augment_images",
+    "gaussian_blur",
     "DIGIT_CAUSES",
     "load_digits_domain",
     "digit_shift_params",
     "digit_domains",
+    "DIGIT_FONTS",
+    "render_digits",
 ]
