@@ -7,7 +7,8 @@ requests, math typeset by MathJax (no raw TeX left, no MathJax errors), every im
 decoded, and on pages whose notebook stores widget state, every widget view rendered.
 
 Skips, saying why, when Playwright or Chromium is missing, or when the offline assets
-were not vendored (`make vendor` needs npm once).
+were not vendored (`make vendor` needs npm once) -- except where the check is required
+(``TLLAB_REQUIRE_BROWSER=1``, set by ``.ci/run``): there each of these is a failure.
 """
 
 from __future__ import annotations
@@ -40,18 +41,30 @@ def _vendor_is_current() -> bool:
     return module.is_current()
 
 
+def browser_required() -> bool:
+    """Whether a missing prerequisite fails the check instead of skipping it (CI)."""
+    return os.environ.get("TLLAB_REQUIRE_BROWSER", "") == "1"
+
+
+def unavailable(reason: str):
+    """Skip the browser check with ``reason``, or fail with it where the check is required."""
+    if browser_required():
+        pytest.fail(f"browser check required (TLLAB_REQUIRE_BROWSER=1) but {reason}")
+    pytest.skip(f"browser check skipped: {reason}")
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Headless Debian Chromium driven by Playwright (no Playwright-managed browsers)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("browser check skipped: the Python package `playwright` is not installed")
+        unavailable("the Python package `playwright` is not installed")
     if not Path(CHROMIUM).is_file():
-        pytest.skip(f"browser check skipped: no Chromium at {CHROMIUM} "
+        unavailable(f"no Chromium at {CHROMIUM} "
                     "(Debian: apt-get install chromium; or set TLLAB_CHROMIUM)")
     if not _vendor_is_current():
-        pytest.skip("browser check skipped: MathJax/widget JavaScript not vendored in _vendor/ "
+        unavailable("MathJax/widget JavaScript not vendored in _vendor/ "
                     "(run `make vendor`, which needs npm once), so pages would need CDNs")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

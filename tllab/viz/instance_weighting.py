@@ -45,7 +45,7 @@ __all__ = [
 
 
 def comparison_table(rows: Sequence[MethodResult]) -> Table:
-    r"""The table of :func:`~tllab.studies.instance_weighting.compare_weighting_methods`.
+    r"""The table of :func:`~tllab.studies.instance_weighting.weights.compare_weighting_methods`.
 
     Parameters
     ----------
@@ -151,7 +151,8 @@ def plot_weights_comparison(data: ShiftData, rows: Sequence[MethodResult], *,
     ----------
     data : ShiftData
     rows : sequence of MethodResult
-        From :func:`~tllab.studies.instance_weighting.compare_weighting_methods`; ``"uniform"`` and
+        From :func:`~tllab.studies.instance_weighting.weights.compare_weighting_methods`;
+        ``"uniform"`` and
         ``"true"`` rows are skipped.
     params : dict, optional
         Default :data:`~tllab.data.covariate.SHIMODAIRA`.
@@ -206,7 +207,7 @@ def plot_flattening_curve(out: dict):
     Parameters
     ----------
     out : dict
-        From :func:`~tllab.studies.instance_weighting.flattening_curve`.
+        From :func:`~tllab.studies.instance_weighting.flattening.flattening_curve`.
 
     Returns
     -------
@@ -248,7 +249,7 @@ def plot_cv_selection(out: dict):
     Parameters
     ----------
     out : dict
-        From :func:`~tllab.studies.instance_weighting.cv_flattening_selection`.
+        From :func:`~tllab.studies.instance_weighting.flattening.cv_flattening_selection`.
 
     Returns
     -------
@@ -342,7 +343,7 @@ def plot_classification(data: ShiftData, rows: Sequence[ClassificationResult], *
 def plot_explorer_state(state: ExplorerState, fig=None):
     r"""Draw one explorer state: laws and weights (left), data and fits (right).
 
-    The state is an :class:`~tllab.studies.instance_weighting.ExplorerState`.
+    The state is an :class:`~tllab.studies.instance_weighting.explorer.ExplorerState`.
 
     Parameters
     ----------
@@ -475,7 +476,7 @@ def explorer_animation(mu_values: Sequence[float] = tuple(np.round(np.linspace(-
     r"""Kernel-free fallback of the explorer: an animation over a grid of target means.
 
     One frame per value of ``mu_values`` (target ``N(μ, sigma_t²)``), precomputed with
-    :func:`~tllab.studies.instance_weighting.explorer_state` and drawn with
+    :func:`~tllab.studies.instance_weighting.explorer.explorer_state` and drawn with
     :func:`plot_explorer_state`.
 
     Parameters
