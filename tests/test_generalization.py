@@ -250,3 +250,12 @@ def test_explorer_widget_and_fallback(single_thread):
     assert bytes(ui.children[1].value[:4]) == b"\x89PNG"
     html = view.explorer_jshtml([0, 2], n=20, n_sets=5)
     assert html.count("data:image/png;base64") == 2
+
+
+def test_progress_bars_do_not_change_results(single_thread, capsys):
+    a = study.complexity_curve([0, 1], n=10, n_sets=3, seeds=[0], progress=True)
+    b = study.complexity_curve([0, 1], n=10, n_sets=3, seeds=[0])
+    np.testing.assert_array_equal(a.target.error, b.target.error)
+    c = study.regularisation_curve([0.1], penalty="l1", degree=3, n=10, n_sets=3, seeds=[0],
+                                   progress=True)
+    assert c.source.error.shape == (1, 1)

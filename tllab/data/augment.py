@@ -189,9 +189,9 @@ def augment_images(
 
     Every copy applies, in this order, :func:`random_rotation` (``rotation``),
     :func:`random_scaling` (``scale``), :func:`random_crop` (``crop``) and
-    :func:`~tllab.data.corruptions.add_sensor_noise` (``noise_std``), each with its own seed derived from
-    ``seed``; transforms left at their defaults are skipped.  The labels are repeated: the
-    transforms do not change what the image shows.
+    :func:`~tllab.data.corruptions.add_sensor_noise` (``noise_std``), each with its own seed
+    derived from ``seed``; transforms left at their defaults are skipped.  The labels are
+    repeated: the transforms do not change what the image shows.
 
     Parameters
     ----------

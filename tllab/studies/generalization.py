@@ -194,8 +194,8 @@ def complexity_curve(degrees: Sequence[int] = tuple(range(9)), *, n: int = 50,
 
     For each seed, ``n_sets`` training sets of ``n`` source points; every degree is fitted
     to each of them and the predictions decomposed
-    (:func:`tllab.models.bias_variance.bias_variance_decomposition`, unbiased terms) under the source and
-    the target law.
+    (:func:`tllab.models.bias_variance.bias_variance_decomposition`, unbiased terms) under
+    the source and the target law.
 
     Examples
     --------
