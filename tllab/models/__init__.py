@@ -2,6 +2,8 @@
 
 from .linear import (
     logistic_predict,
+    one_vs_rest_logistic,
+    one_vs_rest_predict,
     polynomial_features,
     polynomial_predict,
     weighted_least_squares,
@@ -14,4 +16,6 @@ __all__ = [
     "polynomial_predict",
     "weighted_logistic_regression",
     "logistic_predict",
+    "one_vs_rest_logistic",
+    "one_vs_rest_predict",
 ]
