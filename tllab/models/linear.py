@@ -148,7 +148,8 @@ def _logistic_newton(a, targets, wn, reg, pen, prior, max_iter, tol):
     Each column k minimises ``Σ_i wn_i ℓ(a_iᵀθ_k, t_ik) + reg/2 ||pen·(θ_k − prior_k)||²``;
     the columns share nothing but the design, so they converge (and stop) independently.
     """
-    k = targets.shape[1]
+    (n, p), k = a.shape, targets.shape[1]
+    rows = max(1, (1 << 22) // (k * p))
     wcol = wn[:, None]
 
     def objective(theta):
@@ -165,7 +166,10 @@ def _logistic_newton(a, targets, wn, reg, pen, prior, max_iter, tol):
         prob = torch.sigmoid(a @ theta.T)
         g = (a.T @ (wcol * (prob - targets))).T + reg * pen * (theta - prior)
         s = wcol * prob * (1 - prob)
-        h = (a.T[None] * s.T[:, None, :]) @ a + ridge
+        h = ridge.expand(k, -1, -1).clone()
+        for lo in range(0, n, rows):  # row blocks keep the temporary at K·p·rows numbers
+            blk = a[lo:lo + rows]
+            h += (blk.T[None] * s[lo:lo + rows].T[:, None, :]) @ blk
         step = torch.linalg.solve(h, g[..., None])[..., 0]
         decrement = 0.5 * (g * step).sum(1)
         done = active & (decrement < tol)
@@ -332,8 +336,9 @@ def one_vs_rest_logistic(
     Row ``k`` of the result is the weighted, penalised logistic regression of the indicator
     ``[y = k]`` on ``x``, with the objective of :func:`~tllab.weighted_logistic_regression` (same
     ``w``, ``reg`` and, if given, ``prior[k]``).  The ``K`` problems are solved together by
-    batched Newton steps, at about the cost of one.  :func:`~tllab.models.one_vs_rest_predict`
-    takes the class with the largest score.
+    batched Newton steps (one batched ``(d+1)×(d+1)`` solve per iteration; see
+    ``benchmarks/bench_linear.py``).  :func:`~tllab.models.one_vs_rest_predict` takes the class
+    with the largest score.
 
     Parameters
     ----------
