@@ -8,6 +8,8 @@ from .ensemble import bagged_predictions, bootstrap_indices
 from .linear import (
     legendre_features,
     logistic_predict,
+    one_vs_rest_logistic,
+    one_vs_rest_predict,
     polynomial_features,
     polynomial_predict,
     weighted_least_squares,
@@ -31,4 +33,6 @@ __all__ = [
     "bias_variance_decomposition",
     "SmallCNN",
     "MLP",
+    "one_vs_rest_logistic",
+    "one_vs_rest_predict",
 ]
