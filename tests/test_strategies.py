@@ -226,6 +226,19 @@ def test_fine_tune_strategies_train_what_they_say(strategy):
     assert not torch.equal(after["head.1.weight"], before["head.1.weight"])
 
 
+def test_linear_probe_on_cached_features_equals_training_the_frozen_model():
+    pretrained = _cnn(dropout=0.4)  # dropout in the head: the same draws on both paths
+    x, y = _data(50)
+    xv, yv = _data(20, seed=7)
+    kw = dict(epochs=3, lr=1e-2, batch_size=8, seed=2, x_val=xv, y_val=yv)
+    fast = fine_tune(pretrained, x, y, "linear_probe", **kw)
+    slow = fit(freeze_blocks(copy.deepcopy(pretrained), 3), x, y, **kw)
+    for (name, p), q in zip(fast.model.named_parameters(), slow.model.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6, msg=name)
+    np.testing.assert_allclose(fast.history["val_loss"], slow.history["val_loss"], rtol=1e-5)
+    assert not fast.model.training
+
+
 def test_fine_tune_in_place_and_scratch_starts_fresh():
     pretrained = _cnn()
     x, y = _data()

@@ -436,6 +436,8 @@ def fine_tune(
     kwargs = dict(lr=lr, **fit_kwargs)
     if strategy == "linear_probe":
         freeze_blocks(net, len(blocks))
+        if not any(isinstance(m, nn.modules.dropout._DropoutNd) for m in net.blocks.modules()):
+            return _probe_on_features(net, x, y, kwargs)
     elif strategy == "partial":
         n_frozen = check_int(n_frozen, "n_frozen", min_value=0)
         if n_frozen > len(blocks):
@@ -451,3 +453,30 @@ def fine_tune(
         elif strategy == "scratch":
             reset_parameters(net, fit_kwargs.get("seed", 0))
     return fit(net, x, y, **kwargs)
+
+
+def _probe_on_features(net: nn.Module, x, y, kwargs: dict) -> FitResult:
+    """A linear probe trained on the frozen backbone's features, computed once.
+
+    The same training as ``fit(net, ...)`` with every block frozen (same batches, same
+    dropout draws in the head; frozen BatchNorm layers run in eval mode, so the features
+    of an image do not depend on its batch), without recomputing the backbone at every step.
+    """
+    device, dtype = _model_device_dtype(net)
+
+    def features(v):
+        v = _inputs(v, "x", device, dtype)
+        was = net.training
+        net.eval()
+        with torch.no_grad():
+            extract = getattr(net, "features", net.blocks)
+            out = torch.cat([extract(v[i:i + 1024]) for i in range(0, v.shape[0], 1024)])
+        net.train(was)
+        return out
+
+    kwargs = dict(kwargs)
+    if kwargs.get("x_val") is not None:
+        kwargs["x_val"] = features(kwargs["x_val"])
+    res = fit(net.head, features(x), y, **kwargs)
+    net.eval()
+    return FitResult(net, res.history, res.best_epoch, res.epochs_run)

@@ -85,6 +85,9 @@ class SmallCNN(nn.Module):
         dropout = _check_dropout(dropout)
         if not isinstance(batch_norm, bool):
             raise TypeError(f"batch_norm must be a bool; got {batch_norm!r}")
+        #: the constructor arguments (what :func:`tllab.models.save_source_cnn` stores)
+        self.config = {"n_classes": n_classes, "in_channels": self.in_channels, "width": width,
+                       "dropout": dropout, "batch_norm": batch_norm}
 
         def conv(c_in: int, c_out: int) -> list[nn.Module]:
             layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=not batch_norm)]
