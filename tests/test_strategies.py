@@ -22,6 +22,9 @@ from tllab.finetune import (
 )
 from tllab.models import MLP, SmallCNN
 
+# many small torch calls: one intra-op thread (see conftest.single_thread)
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def _cnn(seed=0, **kw):
     torch.manual_seed(seed)

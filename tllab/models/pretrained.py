@@ -55,11 +55,11 @@ def save_source_cnn(model: SmallCNN, path: str | Path, metadata: dict | None = N
         "metadata": dict(metadata or {}),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(blob, path)
     try:
+        torch.save(blob, path)
         torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - whatever the unpickler refuses
-        path.unlink()
+    except Exception as err:  # noqa: BLE001 - whatever the pickler or unpickler refuses
+        path.unlink(missing_ok=True)
         raise TypeError("metadata must hold only numbers, strings, lists, dicts and tensors "
                         f"(what torch.load(..., weights_only=True) accepts): {err}") from err
     return path
