@@ -106,6 +106,26 @@ def test_alignment_term_shrinks_its_discrepancy(alignment, measure, single_threa
     assert max(ratios) < 0.5, ratios
 
 
+def test_dann_reduces_the_proxy_a_distance_between_domain_features(single_thread):
+    """Seeded end-to-end check on a shift along label-free directions: over three seeds the
+    proxy A-distance between source and target features after DANN is well below the one
+    after source-only training from the same initialisation (measured: source-only
+    1.24-1.32, DANN 0.25-0.69), and the target accuracy stays high."""
+    drops = []
+    for seed in range(3):
+        xs, ys, xt, yt = nuisance_shift(seed, n=256)
+        pad, acc = {}, {}
+        for al in (None, "dann"):
+            f, h = mlp(seed)
+            fit_adapted(f, h, xs, ys, xt, alignment=al, epochs=60, batch_size=32, seed=seed)
+            pad[al] = tllab.proxy_a_distance(extract_features(f, xs), extract_features(f, xt))
+            acc[al] = float((predict(f, h, xt) == yt).float().mean())
+        assert pad["dann"] < pad[None] - 0.4, (seed, pad)
+        assert acc["dann"] > 0.9, (seed, acc)
+        drops.append(pad[None] - pad["dann"])
+    assert sum(drops) / 3 > 0.6, drops
+
+
 def test_semi_supervised_labels_change_the_target_predictions(single_thread):
     """The target's labels follow a different rule; 20 labelled target points teach it."""
     g = torch.Generator().manual_seed(5)
@@ -176,6 +196,8 @@ BAD = [
     ("weight_decay", dict(weight_decay=-1e-3), ValueError, "weight_decay must be >= 0"),
     ("seed", dict(seed=-1), ValueError, "seed must be >= 0"),
     ("gamma", dict(alignment="dann", gamma=0), ValueError, "gamma must be > 0"),
+    ("discriminator_lr", dict(alignment="dann", discriminator_lr=-1.0), ValueError,
+     "discriminator_lr must be > 0"),
     ("xs 1-D", dict(xs=torch.randn(20)), ValueError, "xs must have shape"),
     ("xs nan", dict(xs=torch.full((20, 4), float("nan"))), ValueError, "xs must be finite"),
     ("xs empty", dict(xs=torch.empty(0, 4), ys=torch.empty(0)), ValueError,
