@@ -77,15 +77,28 @@ def rotate_images(images, degrees: float) -> torch.Tensor:
     h, w = x.shape[-2:]
     if h != w:
         raise ValueError(f"images must be square; got height {h} and width {w}")
+    return _warp(x, torch.tensor(degrees, dtype=torch.float64), torch.tensor(1.0,
+                                                                        dtype=torch.float64))
+
+
+def _warp(x: torch.Tensor, degrees: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Rotate square images ``(..., h, h)`` by ``degrees`` (counter-clockwise as shown) and
+    zoom them by ``scale`` about their centre; ``degrees`` and ``scale`` (float64) are scalars
+    or hold one value per image of the first axis (shared by any further leading axes)."""
+    h, w = x.shape[-2:]
     lead = x.shape[:-2]
     batch = x.reshape(-1, 1, h, w)
-    a = math.radians(degrees)
-    c, s = math.cos(a), math.sin(a)
+    a, z = torch.broadcast_tensors(torch.deg2rad(degrees.reshape(-1)), scale.reshape(-1))
+    if a.numel() > 1:
+        per = math.prod(lead[1:])
+        a, z = a.repeat_interleave(per), z.repeat_interleave(per)
+    c, s = torch.cos(a) / z, torch.sin(a) / z
     # grid_sample maps each output location (u right, v down, in [-1, 1]) to the input
     # location theta @ (u, v, 1); a visual counter-clockwise turn in (u, v-down) coordinates
-    # sends output (u, v) back to input (c u - s v, s u + c v).
-    theta = torch.tensor([[c, -s, 0.0], [s, c, 0.0]], dtype=x.dtype, device=x.device)
-    theta = theta.expand(batch.shape[0], 2, 3)
+    # sends output (u, v) back to input (c u - s v, s u + c v); a zoom by z divides by z.
+    zero = torch.zeros_like(c)
+    theta = torch.stack([torch.stack([c, -s, zero], -1), torch.stack([s, c, zero], -1)], -2)
+    theta = theta.to(dtype=x.dtype, device=x.device).expand(batch.shape[0], 2, 3)
     grid = torch.nn.functional.affine_grid(theta, list(batch.shape), align_corners=False)
     out = torch.nn.functional.grid_sample(batch, grid, mode="bilinear", padding_mode="zeros",
                                           align_corners=False)

@@ -71,10 +71,11 @@ def load_digits_domain(
     r"""scikit-learn's 8×8 digits, optionally seen through a different "camera".
 
     Intensities are scaled to ``[0, 1]``.  The transforms are applied in the order a
-    picture is taken: :func:`rotate_images` (the writing or the scanner turns),
-    :func:`gaussian_blur` (the lens is out of focus), :func:`adjust_brightness_contrast`
-    (lighting and gain), then
-    :func:`add_sensor_noise` (the sensor); the result is clipped to ``[0, 1]`` whenever a
+    picture is taken: :func:`~tllab.data.corruptions.rotate_images` (the writing or the
+    scanner turns), :func:`~tllab.data.corruptions.gaussian_blur` (the lens is out of focus),
+    :func:`~tllab.data.corruptions.adjust_brightness_contrast` (lighting and gain), then
+    :func:`~tllab.data.corruptions.add_sensor_noise` (the sensor); the result is clipped to
+    ``[0, 1]`` whenever a
     transform is active.  All defaults give the untouched images.
 
     Parameters

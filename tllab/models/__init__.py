@@ -1,8 +1,12 @@
-"""Models used across the book: importance-weighted linear learners, the small CNN and MLP of
-the deep-transfer chapters, and the stored pretrained source CNN."""
+"""Models used across the book: importance-weighted linear learners, sparse (L1) learners,
+bagging, the bias–variance decomposition of a learning procedure, the small CNN and MLP of the
+deep-transfer chapters, and the stored pretrained source CNN."""
 
+from .bias_variance import BiasVariance, bias_variance_decomposition
 from .cnn import MLP, SmallCNN
+from .ensemble import bagged_predictions, bootstrap_indices
 from .linear import (
+    legendre_features,
     logistic_predict,
     polynomial_features,
     polynomial_predict,
@@ -10,13 +14,22 @@ from .linear import (
     weighted_logistic_regression,
 )
 from .pretrained import REBUILD_COMMAND, SOURCE_CNN_PATH, load_source_cnn, save_source_cnn
+from .sparse import l1_logistic_regression, lasso, soft_threshold
 
 __all__ = [
     "polynomial_features",
+    "legendre_features",
     "weighted_least_squares",
     "polynomial_predict",
     "weighted_logistic_regression",
     "logistic_predict",
+    "soft_threshold",
+    "lasso",
+    "l1_logistic_regression",
+    "bootstrap_indices",
+    "bagged_predictions",
+    "BiasVariance",
+    "bias_variance_decomposition",
     "SmallCNN",
     "MLP",
     "SOURCE_CNN_PATH",

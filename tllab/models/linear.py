@@ -1,7 +1,7 @@
 r"""Importance-weighted linear learners in torch.
 
-:func:`weighted_least_squares` fits a polynomial regression by weighted least squares
-(closed form); :func:`weighted_logistic_regression` fits a logistic regression by Newton's
+:func:`~tllab.weighted_least_squares` fits a polynomial regression by weighted least squares
+(closed form); :func:`~tllab.weighted_logistic_regression` fits a logistic regression by Newton's
 method (IRLS).  Both take per-sample weights ``w`` that multiply each sample's *loss* — the
 way importance weights enter a learner.
 """
@@ -22,6 +22,7 @@ from .._checks import (
 
 __all__ = [
     "polynomial_features",
+    "legendre_features",
     "weighted_least_squares",
     "polynomial_predict",
     "weighted_logistic_regression",
@@ -53,6 +54,41 @@ def polynomial_features(x, degree: int) -> torch.Tensor:
     x = check_samples(x, "x")
     degree = check_int(degree, "degree", min_value=0)
     cols = [x.new_ones(x.shape[0], 1)] + [x**p for p in range(1, degree + 1)]
+    return torch.cat(cols, dim=1)
+
+
+def legendre_features(x, degree: int) -> torch.Tensor:
+    r"""Design matrix of Legendre polynomials, orthonormal under the uniform law on [−1, 1].
+
+    Columns ``√(2p+1) · P_p(x_k)`` for ``p = 0..degree`` (``P_0 = 1``, the intercept column,
+    once), feature by feature in the order of :func:`tllab.polynomial_features`, so the two span
+    the same models.  For ``x ~ U(−1, 1)`` the columns have ``E[φ_p φ_q] = δ_pq``: the
+    least-squares problem is well conditioned where the monomials ``x^p`` are nearly
+    collinear, and a penalty on the coefficients acts on comparable scales.  Computed by
+    Bonnet's recurrence ``(p+1) P_{p+1} = (2p+1) x P_p − p P_{p−1}``.
+
+    Parameters
+    ----------
+    x : array-like of shape (n, d)
+        Inputs, usually in ``[−1, 1]`` (rescale them first).
+    degree : int >= 0
+
+    Returns
+    -------
+    torch.Tensor of shape (n, 1 + d·degree)
+
+    Examples
+    --------
+    >>> import tllab
+    >>> [round(v, 6) for v in tllab.models.legendre_features([[0.5]], 2)[0].tolist()]
+    [1.0, 0.866025, -0.279508]
+    """
+    x = check_samples(x, "x")
+    degree = check_int(degree, "degree", min_value=0)
+    cols, prev, cur = [x.new_ones(x.shape[0], 1)], torch.ones_like(x), x
+    for p in range(1, degree + 1):
+        cols.append(math.sqrt(2 * p + 1) * cur)
+        prev, cur = cur, ((2 * p + 1) * x * cur - p * prev) / (p + 1)
     return torch.cat(cols, dim=1)
 
 
@@ -107,7 +143,7 @@ def weighted_least_squares(x, y, w=None, *, degree: int = 1, reg: float = 0.0) -
 
 
 def polynomial_predict(coef, x) -> torch.Tensor:
-    r"""Evaluate the polynomial model ``φ(x)ᵀθ`` of :func:`weighted_least_squares`.
+    r"""Evaluate the polynomial model ``φ(x)ᵀθ`` of :func:`~tllab.weighted_least_squares`.
 
     Parameters
     ----------
@@ -213,7 +249,8 @@ def weighted_logistic_regression(
 
 
 def logistic_predict(coef, x) -> torch.Tensor:
-    r"""Class labels (``0.`` / ``1.``) of the linear model of :func:`weighted_logistic_regression`.
+    r"""Class labels (``0.`` / ``1.``) of the linear model of
+    :func:`~tllab.weighted_logistic_regression`.
 
     Parameters
     ----------
