@@ -3,14 +3,17 @@ r"""Fine-tuning a pretrained network on a new domain: a fit loop and the transfe
 * :func:`fit` — a small deterministic supervised training loop (mini-batches, optional
   validation split with early stopping, parameter groups, an extra penalty, progress bar),
   with :func:`evaluate`, :func:`predict` and :func:`predict_proba`;
-* strategies (:mod:`tllab.finetune.strategies`) — :func:`freeze_blocks` (partial freezing,
-  linear probe), :func:`layerwise_param_groups` (discriminative learning rates),
-  :func:`l2sp_penalty` / :class:`L2SP` (stay near the pretrained weights), :func:`adabn`
-  (re-estimate BatchNorm statistics on the target, no labels), :func:`reset_parameters`
-  (the from-scratch baseline), and :func:`fine_tune`, which runs one named strategy.
+* strategies (:mod:`tllab.finetune.strategies`) — partial freezing and the linear probe
+  (:func:`~tllab.finetune.strategies.freeze_blocks`), discriminative learning rates
+  (:func:`~tllab.finetune.strategies.layerwise_param_groups`), staying near the pretrained
+  weights (:func:`~tllab.finetune.strategies.l2sp_penalty`,
+  :class:`~tllab.finetune.strategies.L2SP`), re-estimating BatchNorm statistics on the target
+  without labels (:func:`~tllab.finetune.strategies.adabn`), the from-scratch baseline
+  (:func:`~tllab.finetune.strategies.reset_parameters`), and
+  :func:`~tllab.finetune.strategies.fine_tune`, which runs one named strategy.
 
 Models are expected to expose ``model.blocks`` (an ``nn.Sequential`` backbone) and
-``model.head``, as :class:`tllab.models.SmallCNN` and :class:`tllab.models.MLP` do.
+``model.head``, as :class:`~tllab.models.cnn.SmallCNN` and :class:`~tllab.models.cnn.MLP` do.
 """
 
 from ._fit import Evaluation, FitResult, evaluate, fit, predict, predict_proba

@@ -1,8 +1,8 @@
 r"""Transfer strategies for a pretrained network: what to train, how fast, towards what.
 
-The models are organised as ``model.blocks`` (an :class:`torch.nn.Sequential` backbone) and
-``model.head`` (the classifier), as :class:`tllab.models.SmallCNN` and
-:class:`tllab.models.MLP` are.  The building blocks — :func:`freeze_blocks`,
+The models are organised as ``model.blocks`` (an ``torch.nn.Sequential`` backbone) and
+``model.head`` (the classifier), as :class:`~tllab.models.cnn.SmallCNN` and
+:class:`~tllab.models.cnn.MLP` are.  The building blocks — :func:`freeze_blocks`,
 :func:`layerwise_param_groups`, :class:`L2SP`, :func:`adabn`, :func:`reset_parameters` —
 compose with :func:`tllab.finetune.fit`; :func:`fine_tune` runs one named strategy in one call.
 """
@@ -372,19 +372,21 @@ def fine_tune(
 ) -> FitResult:
     r"""Transfer a pretrained model to labelled target data with one named strategy.
 
-    ================  =====================================================================
-    strategy          what is trained, and how
-    ================  =====================================================================
-    ``linear_probe``  the head only; the backbone is frozen (its BatchNorm statistics too)
-    ``partial``       the head and the blocks after the first ``n_frozen`` (frozen)
-    ``discriminative`` everything, learning rate ``lr`` for the head and ``lr·lr_decay^d``
-                      for the block ``d`` steps below it (:func:`layerwise_param_groups`)
-    ``l2sp``          everything, with the L2-SP penalty towards the pretrained weights
-                      (:class:`L2SP`, all parameters anchored; ``alpha``, ``beta``)
-    ``full``          everything, one learning rate
-    ``scratch``       everything, from a fresh initialisation (:func:`reset_parameters`
-                      with the fit's ``seed``): the no-transfer baseline
-    ================  =====================================================================
+    ====================  =================================================================
+    strategy              what is trained, and how
+    ====================  =================================================================
+    ``linear_probe``      the head only; the backbone is frozen (its BatchNorm statistics
+                          too)
+    ``partial``           the head and the blocks after the first ``n_frozen`` (frozen)
+    ``discriminative``    everything, learning rate ``lr`` for the head and
+                          ``lr·lr_decay^d`` for the block ``d`` steps below it
+                          (:func:`layerwise_param_groups`)
+    ``l2sp``              everything, with the L2-SP penalty towards the pretrained weights
+                          (:class:`L2SP`, all parameters anchored; ``alpha``, ``beta``)
+    ``full``              everything, one learning rate
+    ``scratch``           everything, from a fresh initialisation (:func:`reset_parameters`
+                          with the fit's ``seed``): the no-transfer baseline
+    ====================  =================================================================
 
     Parameters
     ----------

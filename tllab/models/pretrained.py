@@ -1,7 +1,7 @@
 r"""The stored pretrained source CNN: save and load with ``torch.load(..., weights_only=True)``.
 
-The file ``data/source_cnn.pt`` of the repository holds a :class:`~tllab.models.SmallCNN`
-trained on rendered digits (:func:`tllab.data.render_digits`) by
+The file ``data/source_cnn.pt`` of the repository holds a :class:`~tllab.models.cnn.SmallCNN`
+trained on rendered digits (:func:`~tllab.data.rendered.render_digits`) by
 ``data/make_source_model.py``.  It is a plain dictionary — the model's constructor
 arguments, its ``state_dict`` and a ``metadata`` dictionary (training recipe, scores,
 fingerprints) — so it loads without unpickling arbitrary objects.
@@ -28,7 +28,7 @@ _VERSION = 1
 
 
 def save_source_cnn(model: SmallCNN, path: str | Path, metadata: dict | None = None) -> Path:
-    """Write ``model`` (a :class:`SmallCNN`) and ``metadata`` to ``path``.
+    """Write ``model`` (a :class:`~tllab.models.cnn.SmallCNN`) and ``metadata`` to ``path``.
 
     The model's constructor arguments are read from the model itself; ``metadata`` may hold
     only what ``torch.load(..., weights_only=True)`` accepts (numbers, strings, lists, dicts,

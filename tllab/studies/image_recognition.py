@@ -1,8 +1,8 @@
 r"""The experiments of the image-recognition chapter; each returns plain numbers and arrays.
 
 Source domain: printed digits rendered from matplotlib's fonts
-(:func:`tllab.data.render_digits`); target domain: scikit-learn's handwritten digits
-(:func:`tllab.data.load_digits_domain`, fixed ``"train"``/``"test"`` halves).
+(:func:`~tllab.data.rendered.render_digits`); target domain: scikit-learn's handwritten digits
+(:func:`~tllab.data.digits.load_digits_domain`, fixed ``"train"``/``"test"`` halves).
 
 * the pretrained source model: :data:`SOURCE_RECIPE`, :func:`train_source_cnn` (used by
   ``data/make_source_model.py``), :func:`fingerprints`;
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: How ``data/source_cnn.pt`` is made: rendered training and validation images (seeds
-#: ``seed`` and ``seed + 1``), a :class:`~tllab.models.SmallCNN` of this ``width`` and
+#: ``seed`` and ``seed + 1``), a :class:`~tllab.models.cnn.SmallCNN` of this ``width`` and
 #: ``dropout`` initialised with ``seed``, trained by :func:`tllab.finetune.fit` (Adam) with
 #: early stopping on the rendered validation images.
 SOURCE_RECIPE: dict = {
@@ -222,9 +222,9 @@ def feature_maps(model: SmallCNN, image) -> list[np.ndarray]:
 
 # ------------------------------------------------------------------------ fine-tuning study
 #: The strategies compared by :func:`finetune_study`: label → arguments of
-#: :func:`tllab.finetune.fine_tune`.  All use Adam; the linear probe trains only a linear
-#: layer and takes a larger step; the discriminative rates are ``3e-3`` for the head,
-#: halved per block below it.
+#: :func:`~tllab.finetune.strategies.fine_tune`.  All use Adam; the linear probe trains only
+#: a linear layer and takes a larger step; the discriminative rates are ``3e-3`` for the
+#: head, halved per block below it.
 STUDY_SETTINGS: dict[str, dict] = {
     "linear_probe": {"strategy": "linear_probe", "lr": 1e-2},
     "partial": {"strategy": "partial", "n_frozen": 2, "lr": 1e-3},
@@ -241,7 +241,7 @@ class FinetuneStudy(NamedTuple):
     labels: tuple[str, ...]
     """The strategies (keys of the settings)."""
     budgets: tuple[int | None, ...]
-    """Labelled target images per class (None: the whole training half)."""
+    """Labelled target images per class, None for the whole training half."""
     n_labelled: tuple[int, ...]
     """Total labelled target images per budget."""
     seeds: tuple[int, ...]
@@ -284,7 +284,8 @@ def finetune_study(
     model : SmallCNN
         The pretrained source model (left unchanged).
     settings : dict, optional
-        Label → :func:`tllab.finetune.fine_tune` arguments; default :data:`STUDY_SETTINGS`.
+        Label → :func:`~tllab.finetune.strategies.fine_tune` arguments; default
+        :data:`STUDY_SETTINGS`.
     budgets : sequence of int or None, default=(1, 5, 10, 50, None)
     seeds : sequence of int, default=(0, 1, 2)
     steps : int, default=50
@@ -368,12 +369,12 @@ def adaptation_study(
     """Adapt the pretrained model to the target without a single target label.
 
     ``"pretrained"`` is the stored model; ``"adabn"`` re-estimates its BatchNorm statistics
-    on the 899 unlabelled images of the target's training half (:func:`tllab.finetune.adabn`;
-    deterministic); each entry of ``settings`` continues training the pretrained model with
-    :func:`tllab.adapt.fit_adapted` on ``n_source`` fresh rendered source images (labelled)
-    and the same unlabelled target images, with an alignment term on the penultimate
-    features (``model.blocks`` as the feature extractor).  Accuracy on the target's test
-    half.
+    on the 899 unlabelled images of the target's training half
+    (:func:`~tllab.finetune.strategies.adabn`; deterministic); each entry of ``settings``
+    continues training the pretrained model with :func:`tllab.adapt.fit_adapted` on
+    ``n_source`` fresh rendered source images (labelled) and the same unlabelled target
+    images, with an alignment term on the penultimate features (``model.blocks`` as the
+    feature extractor).  Accuracy on the target's test half.
 
     Returns
     -------
@@ -416,12 +417,12 @@ class Report(NamedTuple):
     """Mean of the per-class recalls (= balanced accuracy)."""
     macro_f1: float
     recall: np.ndarray
-    """Per class: correct / true members of the class."""
+    """Per class, the share of its true members predicted correctly."""
     precision: np.ndarray
-    """Per class: correct / predicted members of the class."""
+    """Per class, the share of its predicted members that are correct."""
     f1: np.ndarray
     confusion: np.ndarray
-    """``confusion[i, j]``: images of class ``i`` predicted as ``j``."""
+    """``confusion[i, j]`` counts the images of class ``i`` predicted as ``j``."""
 
 
 def classification_report(y_true, y_pred, *, n_classes: int = 10) -> Report:
