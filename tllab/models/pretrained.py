@@ -98,8 +98,9 @@ def load_source_cnn(path: str | Path | None = None, *,
     Examples
     --------
     >>> import tllab
-    >>> model = tllab.models.load_source_cnn(device="cpu")  # doctest: +SKIP
-    >>> model.metadata["recipe"]["n_train"]  # doctest: +SKIP
+    >>> model = tllab.models.load_source_cnn(device="cpu")
+    >>> model.config["width"], model.metadata["recipe"]["n_train"]
+    (16, 20000)
     """
     from ..device import default_device
 

@@ -400,8 +400,12 @@ def image_recognition_explorer(model, n_frozen: int = 1, lr: float = 1e-3, per_c
 
     Examples
     --------
+    >>> import tllab
     >>> from tllab.viz import image_recognition as view
-    >>> ui = view.image_recognition_explorer(tllab.models.load_source_cnn())  # doctest: +SKIP
+    >>> model = tllab.models.load_source_cnn(device="cpu")
+    >>> ui = view.image_recognition_explorer(model, n_frozen=3, per_class=1)
+    >>> bytes(ui.children[1].value[:4])
+    b'\x89PNG'
     """
     try:
         import ipywidgets as widgets
@@ -445,8 +449,11 @@ def explorer_jshtml(model, frames: Sequence[tuple[int, int]] = tuple(
 
     Examples
     --------
+    >>> import tllab
     >>> from tllab.viz import image_recognition as view
-    >>> html = view.explorer_jshtml(tllab.models.load_source_cnn(), [(1, 1)])  # doctest: +SKIP
+    >>> model = tllab.models.load_source_cnn(device="cpu")
+    >>> view.explorer_jshtml(model, [(3, 1), (2, 1)], steps=2).count("data:image/png;base64")
+    2
     """
     frames = [(check_int(k, "n_frozen", min_value=0), check_int(b, "per_class", min_value=1))
               for k, b in frames]
