@@ -9,7 +9,8 @@ Two families, both seeded and returning torch tensors:
   - :func:`prior_shift` (label shift): ``p(y)`` changes, ``p(x | y)`` is shared;
   - :func:`concept_shift`: ``p(x)`` is shared, ``p(y | x)`` changes;
   - :func:`gaussian_shift_pair`: unlabelled samples whose target can be moved, spread,
-    rotated and blurred by noise (the distribution-shift explorer's data).
+    rotated and blurred by noise (the distribution-shift explorer's data);
+  - :func:`rotated_moons`: two half-moons, the target rotated (feature alignment).
 
   Each labelled generator returns a :class:`DomainPair` ``(xs, ys, xt, yt)``.
 
@@ -55,6 +56,7 @@ from .toy import (
     covariate_shift,
     gaussian_shift_pair,
     prior_shift,
+    rotated_moons,
 )
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "prior_shift",
     "concept_shift",
     "gaussian_shift_pair",
+    "rotated_moons",
     "SHIMODAIRA",
     "ShiftData",
     "cubic_function",
