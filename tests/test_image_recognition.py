@@ -206,3 +206,37 @@ def test_explorer_widget(source, single_thread):
     pytest.importorskip("ipywidgets")
     ui = view.image_recognition_explorer(source, n_frozen=3, lr=1e-2, per_class=1)
     assert bytes(ui.children[1].value[:4]) == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("call", "err", "match"),
+    [
+        (lambda m: study.finetune_study(m, budgets=()), ValueError, "must not be empty"),
+        (lambda m: study.finetune_study(m, seeds=()), ValueError, "must not be empty"),
+        (lambda m: study.finetune_study(m, settings={}), ValueError, "must not be empty"),
+        (lambda m: study.finetune_study(m, steps=0), ValueError, "steps"),
+        (lambda m: study.finetune_study(m, batch_size=0), ValueError, "batch_size"),
+        (lambda m: study.finetune_study(m, budgets=(200,), seeds=(0,)), ValueError, "has only"),
+        (lambda m: study.adaptation_study(m, seeds=()), ValueError, "seeds"),
+        (lambda m: study.adaptation_study(m, n_source=1), ValueError, "n_source"),
+        (lambda m: study.adaptation_study(m, lr=0.0, n_source=20, seeds=(0,),
+                                          settings={"c": {"alignment": "coral"}}),
+         ValueError, "lr"),
+        (lambda m: study.classification_report([0, 1], [0, 1], n_classes=1), ValueError,
+         "n_classes"),
+        (lambda m: study.explorer_state(m, lr=0.0), ValueError, "lr"),
+        (lambda m: study.explorer_state(m, per_class=0), ValueError, "per_class"),
+        (lambda m: study.explorer_state(m, steps=0), ValueError, "steps"),
+        (lambda m: study.fingerprints(n_images=0), ValueError, "n_images"),
+        (lambda m: view.plot_domains(torch.rand(10, 8, 8), torch.arange(10), torch.rand(10, 8, 8),
+                                     torch.arange(10), per_class=0), ValueError, "per_class"),
+        (lambda m: view.plot_layers(np.zeros((2, 3, 3)), [], [], n_maps=0), ValueError, "n_maps"),
+        (lambda m: view.explorer_jshtml(m, []), ValueError, "frames"),
+        (lambda m: view.explorer_jshtml(m, [(-1, 1)]), ValueError, "n_frozen"),
+        (lambda m: view.plot_finetune_study("x"), TypeError, "FinetuneStudy"),
+        (lambda m: view.adaptation_table("x"), TypeError, "AdaptStudy"),
+    ],
+)
+def test_studies_and_views_bad_input(source, call, err, match):
+    with pytest.raises(err, match=match):
+        call(source)
