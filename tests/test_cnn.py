@@ -8,6 +8,9 @@ from scipy.signal import correlate2d
 
 from tllab.models import MLP, SmallCNN
 
+# many small torch calls: one intra-op thread (see conftest.single_thread)
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def test_small_cnn_structure_and_shapes():
     torch.manual_seed(0)

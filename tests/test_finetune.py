@@ -11,6 +11,9 @@ import tllab
 from tllab.finetune import evaluate, fit, predict, predict_proba
 from tllab.models import MLP, SmallCNN
 
+# many small torch calls: one intra-op thread (see conftest.single_thread)
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def _blobs(n=120, d=5, k=3, seed=0):
     g = torch.Generator().manual_seed(seed)

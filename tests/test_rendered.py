@@ -14,6 +14,9 @@ from scipy.ndimage import gaussian_filter
 import tllab
 from tllab.data import DIGIT_FONTS, gaussian_blur, load_digits_domain, render_digits
 
+# many small torch calls: one intra-op thread (see conftest.single_thread)
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 NO_JITTER = dict(rotation=0.0, shear=0.0, scale=(1.0, 1.0), aspect=(1.0, 1.0), translate=0.0,
                  stroke=(0, 0), blur=0.0, noise=0.0, levels=None)
 

@@ -9,8 +9,9 @@ Two families, both seeded and returning torch tensors:
   - :func:`~tllab.data.toy.prior_shift` (label shift): ``p(y)`` changes, ``p(x | y)`` is shared;
   - :func:`~tllab.data.toy.concept_shift`: ``p(x)`` is shared, ``p(y | x)`` changes;
   - :func:`~tllab.data.toy.gaussian_shift_pair`: unlabelled samples whose target can be moved,
-    spread,
-    rotated and blurred by noise (the distribution-shift explorer's data).
+    spread, rotated and blurred by noise (the distribution-shift explorer's data);
+  - :func:`~tllab.data.toy.rotated_moons`: two half-moons, the target rotated (feature
+    alignment).
 
   Each labelled generator returns a :class:`DomainPair` ``(xs, ys, xt, yt)``.
 
@@ -75,6 +76,7 @@ from .toy import (
     covariate_shift,
     gaussian_shift_pair,
     prior_shift,
+    rotated_moons,
 )
 
 __all__ = [
@@ -84,6 +86,7 @@ __all__ = [
     "prior_shift",
     "concept_shift",
     "gaussian_shift_pair",
+    "rotated_moons",
     "SHIMODAIRA",
     "ShiftData",
     "cubic_function",

@@ -4,8 +4,8 @@ r"""Digit domains built on scikit-learn's bundled 8×8 handwritten digits (nothi
 :func:`load_digits_domain` applies the corruptions of :mod:`tllab.data.corruptions` to one
 half, :func:`digit_domains` returns a clean source half and a transformed target half for a
 named cause.  When the digits are the *target* domain of a transfer problem (the image
-recognition chapter, whose source is :func:`tllab.data.render_digits`), the same two halves
-serve as its ``"train"`` and ``"test"`` splits.
+recognition chapter, whose source is :func:`~tllab.data.rendered.render_digits`), the same
+two halves serve as its ``"train"`` and ``"test"`` splits.
 """
 
 from __future__ import annotations

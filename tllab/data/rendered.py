@@ -157,7 +157,7 @@ def render_digits(
     2. thickened or thinned by a grey-level dilation/erosion of integer radius
        ``r ∈ {stroke[0], …, stroke[1]}`` raster pixels (uniform; negative thins);
     3. blurred by a Gaussian of standard deviation ``U(0, blur)`` raster pixels
-       (:func:`~tllab.data.gaussian_blur`);
+       (:func:`~tllab.data.corruptions.gaussian_blur`);
     4. averaged over ``4 × 4`` raster blocks to ``size × size`` pixels in ``[0, 1]``;
     5. given Gaussian sensor noise of standard deviation ``U(0, noise)``, clipped to
        ``[0, 1]`` and rounded to ``levels`` grey levels (``round(levels·x) / levels``, as

@@ -270,11 +270,12 @@ def fit(
         ``"sgd"`` uses momentum 0.9.
     param_groups : list of dict, optional
         Optimiser parameter groups (``{"params": [...], "lr": ...}``), e.g. from
-        :func:`tllab.finetune.layerwise_param_groups`; each must hold trainable parameters
-        of ``model``, none twice.  Default: one group with every trainable parameter.
+        :func:`~tllab.finetune.strategies.layerwise_param_groups`; each must hold trainable
+        parameters of ``model``, none twice.  Default: one group with every trainable
+        parameter.
     penalty : callable, optional
         ``penalty(model) -> scalar tensor`` added to each batch loss, e.g. an
-        :class:`tllab.finetune.L2SP` instance.
+        :class:`~tllab.finetune.strategies.L2SP` instance.
     patience : int >= 1, optional
         Early stopping: stop after ``patience`` epochs without a lower validation loss and
         restore the weights (and buffers) of the best epoch.

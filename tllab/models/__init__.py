@@ -1,6 +1,6 @@
 """Models used across the book: importance-weighted linear learners, sparse (L1) learners,
-bagging, the bias–variance decomposition of a learning procedure, and the small CNN and MLP
-of the deep-transfer chapters."""
+bagging, the bias–variance decomposition of a learning procedure, the small CNN and MLP of the
+deep-transfer chapters, and the stored pretrained source CNN."""
 
 from .bias_variance import BiasVariance, bias_variance_decomposition
 from .cnn import MLP, SmallCNN
@@ -15,6 +15,7 @@ from .linear import (
     weighted_least_squares,
     weighted_logistic_regression,
 )
+from .pretrained import REBUILD_COMMAND, SOURCE_CNN_PATH, load_source_cnn, save_source_cnn
 from .sparse import l1_logistic_regression, lasso, soft_threshold
 
 __all__ = [
@@ -35,4 +36,8 @@ __all__ = [
     "MLP",
     "one_vs_rest_logistic",
     "one_vs_rest_predict",
+    "SOURCE_CNN_PATH",
+    "REBUILD_COMMAND",
+    "save_source_cnn",
+    "load_source_cnn",
 ]

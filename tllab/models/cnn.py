@@ -2,7 +2,7 @@ r"""Small image classifiers for the deep-transfer chapters: a CNN and an MLP bas
 
 Both are organised the same way, so that transfer strategies can name their parts:
 
-* ``model.blocks`` — an :class:`torch.nn.Sequential` of blocks that maps images to the
+* ``model.blocks`` — an ``torch.nn.Sequential`` of blocks that maps images to the
   penultimate features (the *backbone*); "freeze the first ``k`` blocks" means
   ``model.blocks[:k]``;
 * ``model.head`` — the classifier on top of the features (dropout, then one linear layer);
@@ -85,6 +85,9 @@ class SmallCNN(nn.Module):
         dropout = _check_dropout(dropout)
         if not isinstance(batch_norm, bool):
             raise TypeError(f"batch_norm must be a bool; got {batch_norm!r}")
+        #: the constructor arguments (what :func:`~tllab.models.pretrained.save_source_cnn` stores)
+        self.config = {"n_classes": n_classes, "in_channels": self.in_channels, "width": width,
+                       "dropout": dropout, "batch_norm": batch_norm}
 
         def conv(c_in: int, c_out: int) -> list[nn.Module]:
             layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=not batch_norm)]

@@ -1,0 +1,29 @@
+"""Feature alignment: make source and target representations meet.
+
+* Shallow, closed-form or spectral maps fitted on ``(xs, xt)`` in the spirit of
+  scikit-learn (``fit`` / ``transform`` / ``fit_transform``), on torch tensors on any device:
+  :class:`CORAL` (:mod:`tllab.align.coral`), :class:`SubspaceAlignment`
+  (:mod:`tllab.align.subspace`) and :class:`TCA` (:mod:`tllab.align.tca`, exact and with
+  landmarks), plus the functional forms :func:`coral` and :func:`subspace_alignment`.
+* Deep, differentiable losses added to a network's training objective
+  (:mod:`tllab.align.losses`): :func:`coral_loss` / :class:`CORALLoss` (Deep CORAL) and
+  :func:`mmd_loss` / :class:`MMDLoss` (DDC, DAN).  The adversarial alternative is in
+  :mod:`tllab.adversarial` and the training loop in :mod:`tllab.adapt`.
+"""
+
+from .coral import CORAL, coral
+from .losses import CORALLoss, MMDLoss, coral_loss, mmd_loss
+from .subspace import SubspaceAlignment, subspace_alignment
+from .tca import TCA
+
+__all__ = [
+    "CORAL",
+    "coral",
+    "SubspaceAlignment",
+    "subspace_alignment",
+    "TCA",
+    "coral_loss",
+    "mmd_loss",
+    "CORALLoss",
+    "MMDLoss",
+]

@@ -1,0 +1,126 @@
+r"""Subspace alignment (Fernando et al., 2013): rotate the source's PCA basis onto the target's.
+
+Each domain gets its own ``k``-dimensional PCA basis, ``P_s`` and ``P_t`` (``d x k``,
+orthonormal columns).  Source points are projected on ``P_s`` and then mapped by
+``M = P_sᵀ P_t``, the least-squares solution of ``min_M ||P_s M - P_t||_F``; target points
+are projected on ``P_t``.  Both land in the target's ``k``-dimensional coordinates.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ._common import FittedAligner, check_n_components, check_pair, covariance64, top_eigenvectors
+
+__all__ = ["SubspaceAlignment", "subspace_alignment"]
+
+
+class SubspaceAlignment(FittedAligner):
+    r"""Subspace alignment (Fernando et al., 2013), scikit-learn style.
+
+    ``fit(xs, xt)`` takes the ``n_components`` leading eigenvectors of each domain's
+    covariance (PCA on the centred data) and ``M = P_sᵀ P_t``.
+    ``transform(x, domain="source")`` returns ``(x - μ_s) P_s M``; with ``domain="target"``
+    it returns ``(x - μ_t) P_t``.  The result does not depend on the signs eigensolvers give
+    the eigenvectors (a flipped column of ``P_s`` or ``P_t`` flips ``M`` accordingly).
+
+    Parameters
+    ----------
+    n_components : int
+        Dimension ``k`` of the subspaces, ``1 <= k <= min(d, n - 1, m - 1)``.
+
+    Attributes
+    ----------
+    mean_source_, mean_target_ : torch.Tensor of shape (d,)
+    basis_source_, basis_target_ : torch.Tensor of shape (d, k)
+        ``P_s`` and ``P_t`` (float64).
+    alignment_ : torch.Tensor of shape (k, k)
+        ``M``.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tllab.align import SubspaceAlignment
+    >>> xs = torch.randn(200, 5); xt = torch.randn(150, 5) * 2 + 1
+    >>> zs, zt = SubspaceAlignment(2).fit_transform(xs, xt)
+    >>> zs.shape, zt.shape
+    (torch.Size([200, 2]), torch.Size([150, 2]))
+    """
+
+    _params = ("n_components",)
+
+    def __init__(self, n_components: int) -> None:
+        self.n_components = check_n_components(n_components, 10**9, "")
+
+    def fit(self, xs, xt) -> SubspaceAlignment:
+        """Fit both PCA bases and the alignment ``M``.
+
+        Parameters
+        ----------
+        xs : array-like of shape (n, d)
+        xt : array-like of shape (m, d)
+
+        Returns
+        -------
+        SubspaceAlignment
+            ``self``.
+        """
+        xs, xt = check_pair(xs, xt)
+        d = xs.shape[1]
+        k = check_n_components(self.n_components, min(d, xs.shape[0] - 1, xt.shape[0] - 1),
+                               "the features and each sample size minus one")
+        self.mean_source_ = xs.mean(0)
+        self.mean_target_ = xt.mean(0)
+        _, self.basis_source_ = top_eigenvectors(covariance64(xs), k)
+        _, self.basis_target_ = top_eigenvectors(covariance64(xt), k)
+        self.alignment_ = self.basis_source_.T @ self.basis_target_
+        self.n_features_in_ = d
+        return self
+
+    def transform(self, x, domain: str = "source") -> torch.Tensor:
+        """Project ``x`` into the aligned ``k``-dimensional coordinates.
+
+        Parameters
+        ----------
+        x : array-like of shape (n, d)
+        domain : {"source", "target"}, default="source"
+            Which domain ``x`` comes from.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, k)
+            On ``x``'s device, in ``x``'s dtype.
+        """
+        x = self._check_x(x, domain)
+        if domain == "source":
+            proj, mean = self.basis_source_ @ self.alignment_, self.mean_source_
+        else:
+            proj, mean = self.basis_target_, self.mean_target_
+        return (x - mean.to(device=x.device, dtype=x.dtype)) @ proj.to(device=x.device,
+                                                                         dtype=x.dtype)
+
+
+def subspace_alignment(xs, xt, n_components: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both samples in the aligned coordinates: ``SubspaceAlignment(k).fit_transform(xs, xt)``.
+
+    Parameters
+    ----------
+    xs : array-like of shape (n, d)
+    xt : array-like of shape (m, d)
+    n_components : int
+
+    Returns
+    -------
+    (torch.Tensor, torch.Tensor)
+        Shapes ``(n, k)`` and ``(m, k)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tllab.align import subspace_alignment
+    >>> zs, zt = subspace_alignment(torch.randn(50, 4), torch.randn(60, 4), 3)
+    >>> zs.shape[1], zt.shape[1]
+    (3, 3)
+    """
+    return SubspaceAlignment(n_components).fit_transform(xs, xt)
