@@ -25,7 +25,9 @@ Random draws use a CPU ``torch.Generator`` seeded by ``seed`` and are then moved
 ``device``, so the same seed gives the same numbers on every device.
 
 The covariate-shift problems of the instance-weighting chapter (Shimodaira's regression and
-its classification analogue) live in :mod:`tllab.data.covariate`.
+its classification analogue) live in :mod:`tllab.data.covariate`; the selective-transfer
+problems with a known answer (which features transfer, which source points are relevant,
+two related tasks) in :mod:`tllab.data.selective`.
 """
 
 from ._common import DomainPair
@@ -48,6 +50,14 @@ from .digits import (
     digit_domains,
     digit_shift_params,
     load_digits_domain,
+)
+from .selective import (
+    FeatureShiftData,
+    MixedSourceData,
+    RelatedTasks,
+    make_feature_shift,
+    make_mixed_source,
+    make_related_tasks,
 )
 from .toy import (
     concept_shift,
@@ -78,4 +88,10 @@ __all__ = [
     "load_digits_domain",
     "digit_shift_params",
     "digit_domains",
+    "FeatureShiftData",
+    "make_feature_shift",
+    "MixedSourceData",
+    "make_mixed_source",
+    "RelatedTasks",
+    "make_related_tasks",
 ]
