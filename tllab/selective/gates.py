@@ -364,8 +364,8 @@ def fit_feature_gates(
     hidden: int = 0,
     discrepancy=None,
     sample_weight=None,
-    n_steps: int = 300,
-    lr: float = 0.05,
+    n_steps: int = 150,
+    lr: float = 0.1,
     seed: int = 0,
 ) -> GateFit:
     r"""Learn feature gates that keep what transfers: source labels, unlabelled target.
@@ -403,8 +403,8 @@ def fit_feature_gates(
         Use this ``D`` instead of computing it.
     sample_weight : array-like of shape (n_s,), optional
         Importance weights of the source examples (they multiply the losses).
-    n_steps : int, default=300
-    lr : float, default=0.05
+    n_steps : int, default=150
+    lr : float, default=0.1
     seed : int, default=0
         Seed of the classifier's initialisation.
 

@@ -252,24 +252,61 @@ def sample_triplets(y, domain=None, *, n_anchors: int | None = None,
     """
     t = y if isinstance(y, torch.Tensor) else torch.as_tensor(y)
     y = check_labels(t, "y", t.shape[0] if t.ndim else -1, t.device)
-    n = y.shape[0]
-    dom = y.new_zeros(n) if domain is None else check_labels(domain, "domain", n, y.device)
-    if int(torch.unique(y).numel()) < 2:
-        raise ValueError("y must contain at least two classes (negatives come from another "
-                         "class)")
-    anchors = torch.randperm(n, generator=generator).to(y.device)
+    dom = None if domain is None else check_labels(domain, "domain", y.shape[0], y.device)
     if n_anchors is not None:
-        anchors = anchors[:check_int(n_anchors, "n_anchors", min_value=1)]
-    same = y[anchors, None] == y[None, :]
-    same[torch.arange(anchors.numel(), device=y.device), anchors] = False
-    cross = same & (dom[anchors, None] != dom[None, :])
-    pos_ok = torch.where(cross.any(1, keepdim=True), cross, same)
-    keep = pos_ok.any(1)
-    diff = y[anchors, None] != y[None, :]
-    r = torch.rand(anchors.numel(), n, generator=generator).to(y.device)
-    pos = torch.where(pos_ok, r, -1.0).argmax(1)
-    neg = torch.where(diff, r, -1.0).argmax(1)
-    return anchors[keep], pos[keep], neg[keep]
+        n_anchors = check_int(n_anchors, "n_anchors", min_value=1)
+    return _TripletSampler(y, dom).draw(n_anchors, generator)
+
+
+class _TripletSampler:
+    """Draws triples in O(n_anchors) after one sort of the points by (class, domain).
+
+    In that order each class is a contiguous block and, inside it, each domain a
+    sub-block; a uniform draw from "the class minus the anchor's domain" (or "the class
+    minus the anchor", or "everything minus the class") is a uniform position in the
+    shortened range, shifted past the excluded block.
+    """
+
+    def __init__(self, y: torch.Tensor, dom: torch.Tensor | None) -> None:
+        n = y.shape[0]
+        if int(torch.unique(y).numel()) < 2:
+            raise ValueError("y must contain at least two classes (negatives come from "
+                             "another class)")
+        dom = y.new_zeros(n) if dom is None else dom
+        n_classes = int(y.max()) + 1
+        n_dom = int(dom.max()) + 1
+        key = y * n_dom + dom
+        self.order = torch.argsort(key, stable=True)
+        self.rank = torch.empty_like(self.order)
+        self.rank[self.order] = torch.arange(n, device=y.device)
+        c_count = torch.bincount(y, minlength=n_classes)
+        b_count = torch.bincount(key, minlength=n_classes * n_dom)
+        c_start = torch.cumsum(c_count, 0) - c_count
+        b_start = torch.cumsum(b_count, 0) - b_count
+        self.n, self.y, self.key = n, y, key
+        self.c_count, self.c_start = c_count, c_start
+        self.b_count, self.b_start = b_count, b_start
+
+    def draw(self, n_anchors: int | None, generator: torch.Generator | None):
+        n, dev = self.n, self.y.device
+        anchors = torch.randperm(n, generator=generator).to(dev)
+        if n_anchors is not None:
+            anchors = anchors[:n_anchors]
+        u = torch.rand(2, anchors.numel(), generator=generator, dtype=torch.float64).to(dev)
+        c, k = self.y[anchors], self.key[anchors]
+        cs, cc = self.c_start[c], self.c_count[c]
+        bs, bc = self.b_start[k], self.b_count[k]
+        cross = cc - bc  # same class, other domains
+        m_pos = torch.where(cross > 0, cross, cc - 1)
+        r = (u[0] * m_pos).long().clamp(max=(m_pos - 1).clamp_min(0))
+        skip_block = torch.where(cs + r >= bs, bc, 0)
+        skip_self = (cs + r >= self.rank[anchors]).long()
+        pos = cs + r + torch.where(cross > 0, skip_block, skip_self)
+        m_neg = n - cc
+        r = (u[1] * m_neg).long().clamp(max=m_neg - 1)
+        neg = r + torch.where(r >= cs, cc, 0)
+        keep = m_pos > 0
+        return anchors[keep], self.order[pos[keep]], self.order[neg[keep]]
 
 
 class EmbeddingFit(NamedTuple):
@@ -290,10 +327,10 @@ def fit_embedding(
     dim: int = 16,
     hidden: int = 64,
     margin: float = 0.5,
-    n_anchors: int = 128,
+    n_anchors: int = 256,
     weight_decay: float = 0.0,
-    n_steps: int = 300,
-    lr: float = 0.01,
+    n_steps: int = 200,
+    lr: float = 0.02,
     seed: int = 0,
 ) -> EmbeddingFit:
     r"""Train an embedding where same-class points are close, across domains.
@@ -314,10 +351,10 @@ def fit_embedding(
     dim, hidden
         As in :class:`EmbeddingNet` (normalised embeddings).
     margin : float, default=0.5
-    n_anchors : int, default=128
+    n_anchors : int, default=256
     weight_decay : float >= 0, default=0.0
-    n_steps : int, default=300
-    lr : float, default=0.01
+    n_steps : int, default=200
+    lr : float, default=0.02
     seed : int, default=0
         Seeds the initialisation and the triples.
 
@@ -343,16 +380,15 @@ def fit_embedding(
     margin = check_real(margin, "margin", low=0.0, low_inclusive=loss == "triplet")
     n_anchors = check_int(n_anchors, "n_anchors", min_value=1)
     n_steps, lr, weight_decay, seed = check_training(n_steps, lr, weight_decay, seed)
-    if int(torch.unique(y).numel()) < 2:
-        raise ValueError("y must contain at least two classes")
     model = seeded_module(lambda: EmbeddingNet(x.shape[1], dim, hidden), seed, x.device,
                           x.dtype)
     weights = decayed_weights(model)
     gen = torch.Generator().manual_seed(seed)
+    sampler = _TripletSampler(y, dom)
     x = x.detach()
 
     def objective(_step):
-        a, p, n = sample_triplets(y, dom, n_anchors=n_anchors, generator=gen)
+        a, p, n = sampler.draw(n_anchors, gen)
         ea, ep, en = model(x[a]), model(x[p]), model(x[n])
         if loss == "triplet":
             value = _triplet(ea, ep, en, margin)

@@ -94,8 +94,8 @@ def fit_multitask(
     hidden: int = 16,
     task_weights=None,
     weight_decay: float = 1e-3,
-    n_steps: int = 300,
-    lr: float = 0.02,
+    n_steps: int = 150,
+    lr: float = 0.04,
     seed: int = 0,
 ) -> MultiTaskFit:
     r"""Train a :class:`MultiTaskNet` on several labelled tasks at once.
@@ -114,8 +114,8 @@ def fit_multitask(
     hidden : int, default=16
     task_weights : sequence of float >= 0, optional
     weight_decay : float >= 0, default=1e-3
-    n_steps : int, default=300
-    lr : float, default=0.02
+    n_steps : int, default=150
+    lr : float, default=0.04
     seed : int, default=0
 
     Returns
