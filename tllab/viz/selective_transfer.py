@@ -300,20 +300,22 @@ def plot_metric_embeddings(study: MetricStudy):
     2
     """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     _check(study, MetricStudy, "study")
     ys, yq = study.labels
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
     titles = {"pixels": "pixels", "embedding_cross": "cross-domain embedding"}
     for ax, (name, (ps, pq)) in zip(axes, study.embeddings.items(), strict=True):
-        ax.scatter(ps[:, 0], ps[:, 1], c=ys, cmap="tab10", s=5, vmin=0, vmax=9,
-                   label="source")
+        ax.scatter(ps[:, 0], ps[:, 1], c=ys, cmap="tab10", s=5, vmin=0, vmax=9)
         ax.scatter(pq[:, 0], pq[:, 1], c=yq, cmap="tab10", s=9, marker="x", lw=0.6,
-                   vmin=0, vmax=9, label="target")
+                   vmin=0, vmax=9)
         ax.set_title(f"{titles[name]} (2-D PCA)", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-    axes[0].legend(fontsize=7, markerscale=1.5)
+    handles = [Line2D([], [], ls="", marker="o", ms=4, color="0.4", label="source"),
+               Line2D([], [], ls="", marker="x", ms=5, color="0.4", label="target")]
+    axes[0].legend(handles=handles, fontsize=7, title="colour: digit", title_fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -406,7 +408,7 @@ def selective_explorer(n_shifted: int = 4, shift: float = 1.5, kind: str = "sigm
                               figsize=(8.4, 3.2), dpi=90, columns=2)
 
 
-def explorer_jshtml(shifts: Sequence[float] = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0), *,
+def explorer_jshtml(shifts: Sequence[float] = (0.0, 0.5, 1.0, 1.5, 2.5), *,
                     dpi: int = 80, **kwargs: Any) -> str:
     r"""Kernel-free fallback of the explorer: one frame per shift strength.
 
