@@ -252,7 +252,7 @@ class RelatedTasks(NamedTuple):
     x_aux: torch.Tensor
     """Inputs of the auxiliary task (many labels), shape ``(n_auxiliary, n_features)``."""
     y_aux: torch.Tensor
-    """Its labels: the quadrant of the hidden coordinates, in ``{0, 1, 2, 3}``."""
+    """Its labels, the quadrant of the hidden coordinates, in ``{0, 1, 2, 3}``."""
     x_main: torch.Tensor
     """Inputs of the main task (few labels), shape ``(n_main, n_features)``."""
     y_main: torch.Tensor
@@ -262,7 +262,7 @@ class RelatedTasks(NamedTuple):
     y_test: torch.Tensor
     """Their main-task labels."""
     basis: torch.Tensor
-    """The hidden plane: orthonormal columns, shape ``(n_features, 2)``."""
+    """The hidden plane, as orthonormal columns of shape ``(n_features, 2)``."""
 
 
 def make_related_tasks(

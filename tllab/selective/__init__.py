@@ -6,15 +6,16 @@ Three ways to transfer *less* so as to transfer *better*, and two ways to share 
   ``x ↦ g ⊙ x`` in front of a classifier, either independent sigmoids ``g_j ∈ (0, 1)`` or a
   softmax scaled to ``Σ_j g_j = d`` (attention over features), trained with the source
   classification loss plus a penalty ``λ Σ_j g_j D_j`` on the features whose law moved
-  between the domains (:func:`fit_feature_gates`);
+  between the domains (:func:`~tllab.selective.gates.fit_feature_gates`);
 * **Source-sample selection** (:mod:`tllab.selective.selection`): keep the source points most
   typical of the target, scored by a density ratio from :mod:`tllab.reweight` or by kernel
-  similarity to the target (:func:`select_source_samples`);
+  similarity to the target (:func:`~tllab.selective.selection.select_source_samples`);
 * **Multi-task learning** (:mod:`tllab.selective.multitask`): a shared trunk with one head
-  per task (:func:`fit_multitask`);
+  per task (:func:`~tllab.selective.multitask.fit_multitask`);
 * **Metric learning** (:mod:`tllab.selective.metric`): an embedding where same-class points
   are close across domains, trained with a triplet or contrastive loss
-  (:func:`fit_embedding`), measured by :func:`nearest_neighbour_accuracy`.
+  (:func:`~tllab.selective.metric.fit_embedding`), measured by
+  :func:`~tllab.selective.metric.nearest_neighbour_accuracy`.
 
 Everything follows the input's device and dtype; the trainers are deterministic for a
 given ``seed``.

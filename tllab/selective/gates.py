@@ -137,6 +137,7 @@ class FeatureGate(nn.Module):
         return _gates(self.logits, self.kind, self.temperature)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``g ⊙ x`` for ``x`` of shape ``(..., n_features)``."""
         if x.shape[-1] != self.n_features:
             raise ValueError(f"x must have {self.n_features} features in its last dimension; "
                              f"got shape {tuple(x.shape)}")
@@ -180,6 +181,7 @@ class GatedClassifier(nn.Module):
                                       nn.Linear(hidden, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits of ``x``, shape ``(n, n_classes)``."""
         return self.head(self.gate(x))
 
     @torch.no_grad()
@@ -334,6 +336,7 @@ class SelectiveTransferLoss(nn.Module):
         self.penalty = check_real(penalty, "penalty", low=0.0)
 
     def forward(self, logits, y, gates, sample_weight=None) -> torch.Tensor:
+        """The loss of :func:`selective_transfer_loss` with this module's ``D`` and ``λ``."""
         return selective_transfer_loss(logits, y, gates, self.discrepancy.to(gates.dtype),
                                        penalty=self.penalty, sample_weight=sample_weight)
 

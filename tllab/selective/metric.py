@@ -107,6 +107,7 @@ class TripletLoss(nn.Module):
         self.margin = check_real(margin, "margin", low=0.0)
 
     def forward(self, anchor, positive, negative) -> torch.Tensor:
+        """:func:`triplet_loss` with this module's margin."""
         return triplet_loss(anchor, positive, negative, margin=self.margin)
 
 
@@ -170,6 +171,7 @@ class ContrastiveLoss(nn.Module):
         self.margin = check_real(margin, "margin", low=0.0, low_inclusive=False)
 
     def forward(self, x1, x2, same) -> torch.Tensor:
+        """:func:`contrastive_loss` with this module's margin."""
         return contrastive_loss(x1, x2, same, margin=self.margin)
 
 
@@ -206,6 +208,7 @@ class EmbeddingNet(nn.Module):
                                  nn.Linear(hidden, dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Embeddings of ``x``, shape ``(n, dim)`` (differentiable)."""
         e = self.net(x)
         return F.normalize(e, dim=-1) if self.normalize else e
 

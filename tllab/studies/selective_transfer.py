@@ -157,11 +157,12 @@ def gate_study(seeds: Sequence[int] = range(5), *, kinds: Sequence[str] = GATE_K
                penalties: Sequence[float] = (0.0, 1.0), n: int = 400, n_test: int = 4000,
                data_params: dict | None = None, progress: bool = True,
                **fit_kwargs) -> GateStudy:
-    r"""Learned gates against the truth on :func:`~tllab.data.make_feature_shift` problems.
+    r"""Learned gates against the truth, over seeds, for several gate kinds and penalties.
 
-    For every seed: draw the problem (``n`` source and ``n`` unlabelled target points),
-    fit gates of every ``kind`` with every ``penalty`` (:func:`~tllab.selective.fit_feature_gates`)
-    and measure on ``n_test`` fresh labelled target points; fit the two baselines.
+    For every seed: draw a :func:`~tllab.data.selective.make_feature_shift` problem (``n``
+    source and ``n`` unlabelled target points), fit gates of every ``kind`` with every
+    ``penalty`` (:func:`~tllab.selective.gates.fit_feature_gates`) and measure on ``n_test``
+    fresh labelled target points; fit the two baselines.
 
     Parameters
     ----------
@@ -171,11 +172,11 @@ def gate_study(seeds: Sequence[int] = range(5), *, kinds: Sequence[str] = GATE_K
     n : int, default=400
     n_test : int, default=4000
     data_params : dict, optional
-        Keyword arguments of :func:`~tllab.data.make_feature_shift`.
+        Keyword arguments of :func:`~tllab.data.selective.make_feature_shift`.
     progress : bool, default=True
         Show a progress bar over the seeds.
     **fit_kwargs
-        Passed to :func:`~tllab.selective.fit_feature_gates`.
+        Passed to :func:`~tllab.selective.gates.fit_feature_gates`.
 
     Returns
     -------
@@ -227,11 +228,11 @@ class GateSweep(NamedTuple):
     """The numbers of shifted features tried."""
     n_features: int
     kept_mean: dict
-    """Per kind: the mean gate of the transferable features."""
+    """The mean gate of the transferable features, per kind."""
     kept_cv: dict
-    """Per kind: their coefficient of variation (sd / mean) across features."""
+    """Their coefficient of variation (sd / mean) across features, per kind."""
     dropped_mean: dict
-    """Per kind: the mean gate of the shifted features (NaN when there are none)."""
+    """The mean gate of the shifted features, per kind (NaN when there are none)."""
 
 
 def gate_level_sweep(n_shifted: Sequence[int] = (0, 3, 6, 8), seeds: Sequence[int] = range(3),
@@ -253,7 +254,7 @@ def gate_level_sweep(n_shifted: Sequence[int] = (0, 3, 6, 8), seeds: Sequence[in
     n_features : int, default=10
     progress : bool, default=True
     **fit_kwargs
-        Passed to :func:`~tllab.selective.fit_feature_gates`.
+        Passed to :func:`~tllab.selective.gates.fit_feature_gates`.
 
     Returns
     -------
@@ -316,12 +317,13 @@ def selection_study(seeds: Sequence[int] = range(10), *, fraction: float = 0.4,
                     fractions: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0),
                     n: int = 300, n_test: int = 4000, data_params: dict | None = None,
                     estimator: str = "ulsif", progress: bool = True) -> SelectionStudy:
-    r"""Select source samples or use them all, on :func:`~tllab.data.make_mixed_source` data.
+    r"""Select source samples or use them all, on mixed-source data, over seeds.
 
+    The data are :func:`~tllab.data.selective.make_mixed_source` problems.
     For every seed a logistic regression (``tllab.weighted_logistic_regression``) is fitted
     on: all source points; all of them with the ratio weights in the loss (importance
     weighting); the top ``fraction`` by the ratio score and by the similarity score
-    (:func:`~tllab.selective.select_source_samples`); the relevant points only (the
+    (:func:`~tllab.selective.selection.select_source_samples`); the relevant points only (the
     oracle).  The curve keeps each of ``fractions`` by the ratio score.
 
     Parameters
@@ -333,9 +335,9 @@ def selection_study(seeds: Sequence[int] = range(10), *, fraction: float = 0.4,
         Source (and unlabelled target) sample size.
     n_test : int, default=4000
     data_params : dict, optional
-        Keyword arguments of :func:`~tllab.data.make_mixed_source`.
+        Keyword arguments of :func:`~tllab.data.selective.make_mixed_source`.
     estimator : str, default="ulsif"
-        The ratio estimator (:data:`~tllab.selective.RATIO_ESTIMATORS`).
+        The ratio estimator (:data:`~tllab.selective.selection.RATIO_ESTIMATORS`).
     progress : bool, default=True
 
     Returns
@@ -401,9 +403,9 @@ class MultiTaskStudy(NamedTuple):
 def multitask_study(n_main: Sequence[int] = (20, 200), seeds: Sequence[int] = range(5), *,
                     n_auxiliary: int = 500, n_test: int = 2000, progress: bool = True,
                     **fit_kwargs) -> MultiTaskStudy:
-    r"""Single-task against multi-task learning on :func:`~tllab.data.make_related_tasks`.
+    r"""Single-task against multi-task learning on :func:`~tllab.data.selective.make_related_tasks`.
 
-    The same network and training (:func:`~tllab.selective.fit_multitask`) with the main
+    The same network and training (:func:`~tllab.selective.multitask.fit_multitask`) with the main
     task alone, or with the auxiliary task as a second head.
 
     Parameters
@@ -415,7 +417,7 @@ def multitask_study(n_main: Sequence[int] = (20, 200), seeds: Sequence[int] = ra
     n_test : int, default=2000
     progress : bool, default=True
     **fit_kwargs
-        Passed to :func:`~tllab.selective.fit_multitask`.
+        Passed to :func:`~tllab.selective.multitask.fit_multitask`.
 
     Returns
     -------
@@ -453,10 +455,10 @@ class MetricStudy(NamedTuple):
     target images added to the reference), ``"embedding_source"`` (trained on the source
     only), ``"embedding_cross"`` (source + few target, cross-domain positives)."""
     embeddings: dict
-    """First seed: 2-D PCA coordinates of the pixels and of the cross-domain embedding,
+    """The 2-D PCA coordinates (first seed) of the pixels and of the cross-domain embedding,
     for the source and the query target images (``"pixels"``, ``"embedding_cross"``)."""
     labels: tuple
-    """First seed: (source labels, query target labels)."""
+    """The source labels and the query target labels of the first seed."""
 
 
 def _pca2(a: torch.Tensor, b: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -473,10 +475,10 @@ def metric_study(seeds: Sequence[int] = range(5), *, cause: str = "environment",
     r"""Nearest-neighbour accuracy across digit domains, in pixels and in learned embeddings.
 
     Source: the clean digits with labels; target: the digits seen through ``cause``
-    (:func:`~tllab.data.digit_domains`), of which ``per_class`` images per class are
+    (:func:`~tllab.data.digits.digit_domains`), of which ``per_class`` images per class are
     labelled (a seeded draw) and the rest are the queries.  Each query gets the label of its
-    nearest source image (:func:`~tllab.selective.nearest_neighbour_accuracy`) in pixel space
-    or in an embedding trained by :func:`~tllab.selective.fit_embedding` (triplet loss) on
+    nearest source image (:func:`~tllab.selective.metric.nearest_neighbour_accuracy`) in pixel space
+    or in an embedding trained by :func:`~tllab.selective.metric.fit_embedding` (triplet loss) on
     the source alone, or on the source plus the labelled target images with cross-domain
     positives.
 
@@ -488,7 +490,7 @@ def metric_study(seeds: Sequence[int] = range(5), *, cause: str = "environment",
     per_class : int, default=5
     progress : bool, default=True
     **fit_kwargs
-        Passed to :func:`~tllab.selective.fit_embedding`.
+        Passed to :func:`~tllab.selective.metric.fit_embedding`.
 
     Returns
     -------
@@ -553,7 +555,7 @@ class ExplorerState(NamedTuple):
 def explorer_state(n_shifted: int = 4, shift: float = 1.5, kind: str = "sigmoid",
                    penalty: float = 1.0, *, n: int = 400, n_test: int = 2000,
                    seed: int = 0) -> ExplorerState:
-    r"""Fit gates on one :func:`~tllab.data.make_feature_shift` problem (10 features).
+    r"""Fit gates on one :func:`~tllab.data.selective.make_feature_shift` problem (10 features).
 
     Parameters
     ----------
