@@ -294,6 +294,8 @@ def selective_transfer_loss(logits: torch.Tensor, y: torch.Tensor, gates: torch.
     if gates.shape != discrepancy.shape or gates.ndim != 1:
         raise ValueError(f"gates and discrepancy must have the same shape (d,); got "
                          f"{tuple(gates.shape)} and {tuple(discrepancy.shape)}")
+    if not bool(torch.isfinite(discrepancy).all()) or bool((discrepancy < 0).any()):
+        raise ValueError("discrepancy must be finite and non-negative")
     if sample_weight is not None and sample_weight.shape != y.shape:
         raise ValueError(f"sample_weight must have shape {tuple(y.shape)}; got "
                          f"{tuple(sample_weight.shape)}")
