@@ -21,12 +21,18 @@ settings.register_profile("ci", derandomize=True, database=None)
 settings.register_profile("explore", max_examples=200)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+# The CUDA variants are always collected, and reported as SKIPPED (with the reason) where no
+# GPU is present, so that a CPU run shows what it did not check instead of hiding it.
+DEVICES = [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                  reason="CUDA variant: no GPU here")),
+]
 
 
 @pytest.fixture(params=DEVICES)
 def device(request):
-    """Every device present here: CPU always, CUDA when a GPU is available."""
+    """Every device: CPU always, CUDA when a GPU is available (skipped, visibly, otherwise)."""
     return torch.device(request.param)
 
 

@@ -7,7 +7,8 @@ requests, math typeset by MathJax (no raw TeX left, no MathJax errors), every im
 decoded, and on pages whose notebook stores widget state, every widget view rendered.
 
 Skips, saying why, when Playwright or Chromium is missing, or when the offline assets
-were not vendored (`make vendor` needs npm once).
+were not vendored (`make vendor` needs npm once) -- except where the check is required
+(``TLLAB_REQUIRE_BROWSER=1``, set by ``.ci/run``): there each of these is a failure.
 """
 
 from __future__ import annotations
@@ -40,18 +41,30 @@ def _vendor_is_current() -> bool:
     return module.is_current()
 
 
+def browser_required() -> bool:
+    """Whether a missing prerequisite fails the check instead of skipping it (CI)."""
+    return os.environ.get("TLLAB_REQUIRE_BROWSER", "") == "1"
+
+
+def unavailable(reason: str):
+    """Skip the browser check with ``reason``, or fail with it where the check is required."""
+    if browser_required():
+        pytest.fail(f"browser check required (TLLAB_REQUIRE_BROWSER=1) but {reason}")
+    pytest.skip(f"browser check skipped: {reason}")
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Headless Debian Chromium driven by Playwright (no Playwright-managed browsers)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("browser check skipped: the Python package `playwright` is not installed")
+        unavailable("the Python package `playwright` is not installed")
     if not Path(CHROMIUM).is_file():
-        pytest.skip(f"browser check skipped: no Chromium at {CHROMIUM} "
+        unavailable(f"no Chromium at {CHROMIUM} "
                     "(Debian: apt-get install chromium; or set TLLAB_CHROMIUM)")
     if not _vendor_is_current():
-        pytest.skip("browser check skipped: MathJax/widget JavaScript not vendored in _vendor/ "
+        unavailable("MathJax/widget JavaScript not vendored in _vendor/ "
                     "(run `make vendor`, which needs npm once), so pages would need CDNs")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -148,6 +161,30 @@ WIDGETS_JS = """() => {
 
 PAGES = toc_entries()
 
+PHONE = {"width": 390, "height": 844}  # an iPhone 12-15 viewport in CSS pixels
+
+# Elements of the article that stick out to the right of the viewport, unless a scrollable
+# or clipping container (a wide table, long display math) that itself fits holds them.
+OVERFLOW_JS = """() => {
+  const W = window.innerWidth, out = [];
+  const contained = el => {
+    for (let a = el.parentElement; a; a = a.parentElement) {
+      if (["auto", "scroll", "hidden"].includes(getComputedStyle(a).overflowX)
+          && a.getBoundingClientRect().right <= W + 1) return true;
+    }
+    return false;
+  };
+  for (const el of document.querySelectorAll("article *")) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > W + 1 && !contained(el)) {
+      out.push(`${el.tagName.toLowerCase()}.${String(el.className).slice(0, 50)}`
+               + ` (right edge ${Math.round(r.right)} px)`);
+      if (out.length >= 8) break;
+    }
+  }
+  return {page: document.documentElement.scrollWidth, viewport: W, overflowing: out};
+}"""
+
 
 @pytest.mark.parametrize("entry", PAGES)
 def test_page(browser, server, entry):
@@ -209,5 +246,31 @@ def test_page(browser, server, entry):
         page.wait_for_load_state("networkidle")  # late requests (fonts) are seen too
         assert not outside, f"{entry}: requests to other hosts (offline they fail): {outside}"
         assert not problems, f"{entry}:\n" + "\n".join(problems)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("entry", PAGES)
+def test_page_fits_a_phone(browser, server, entry):
+    """At 390 px nothing runs off the screen: explorers wrap, animations and figures scale,
+    wide tables and long formulas scroll inside their own box."""
+    context = browser.new_context(viewport=PHONE)
+    context.route("**/*", lambda route: route.continue_()
+                  if route.request.url.startswith((server, "data:")) else route.abort())
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(server + toc_html(entry), wait_until="load")
+        if page.evaluate(MATH_JS)["math"]:
+            page.wait_for_function(
+                "() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            page.evaluate("() => MathJax.startup.promise.then(() => true)")
+        expected = expected_widget_views(entry)
+        if expected:
+            page.wait_for_function(f"() => ({WIDGETS_JS})().rendered >= {expected}")
+        page.evaluate(IMAGES_JS)
+        fit = page.evaluate(OVERFLOW_JS)
+        assert fit["page"] <= fit["viewport"] + 1 and not fit["overflowing"], (
+            f"{entry} at {PHONE['width']} px: {fit}")
     finally:
         context.close()

@@ -111,6 +111,21 @@ BAD_INPUTS = [
      r"x must be finite"),
     ("pad-x-inf", lambda: proxy_a_distance(_with(X, (0, 1), np.inf), Y), ValueError,
      r"x must be finite"),
+    # half precision: refused with the reason, not torch's NotImplementedError from cdist
+    ("mmd2-x-float16", lambda: mmd2(torch.ones(5, 3, dtype=torch.float16), Y), TypeError,
+     r"x must be float32 or float64; got torch.float16.*x.float\(\)"),
+    ("median-x-float16", lambda: median_bandwidth(np.ones((5, 2), dtype=np.float16)), TypeError,
+     r"x must be float32 or float64; got torch.float16"),
+    ("mmd_test-y-bfloat16", lambda: mmd_test(X, torch.tensor(Y, dtype=torch.bfloat16)),
+     TypeError, r"y must be float32 or float64; got torch.bfloat16"),
+    ("kernel_sum-x-float16", lambda: kernel_sum(torch.ones(4, 2, dtype=torch.float16)),
+     TypeError, r"x must be float32 or float64"),
+    ("js-p-float16", lambda: js_divergence(torch.tensor(P, dtype=torch.float16), Q), TypeError,
+     r"p must be float32 or float64"),
+    ("js_samples-x-float16", lambda: js_divergence_samples(X.astype(np.float16), Y), TypeError,
+     r"x must be float32 or float64"),
+    ("pad-x-float16", lambda: proxy_a_distance(X.astype(np.float16), Y), TypeError,
+     r"x must be float32 or float64"),
     ("mmd2-x-string", lambda: mmd2("abc", Y), TypeError, r"x must be an array-like"),
     ("mmd2-y-none", lambda: mmd2(X, None), TypeError, r"y must be an array-like"),
     ("mmd2-x-strings", lambda: mmd2([["a", "b"], ["c", "d"]], Y[:, :2]), TypeError,
@@ -191,6 +206,21 @@ BAD_INPUTS = [
      r"median pairwise distance is 0.*bandwidth"),
     ("mmd2-median-all-coincide", lambda: mmd2(np.ones((4, 2)), np.ones((3, 2))), ValueError,
      r"median pairwise distance is 0.*bandwidth"),
+    # the reason must be the right one: tiny float32 data are fine (their distances used to
+    # underflow to "coincide"), coinciding tiny points do coincide, and a median beyond the
+    # dtype's range is refused as such (it used to come back as inf)
+    ("median-tiny-float32-coincide", lambda: median_bandwidth(
+        torch.tensor([[1e-30], [1e-30], [1e-30], [1e-30], [2e-30]])), ValueError,
+     r"more than half of the pairs coincide"),
+    ("median-float32-overflows", lambda: median_bandwidth(
+        torch.tensor([[-3e38], [3e38], [-3e38], [3e38]])), ValueError,
+     r"median pairwise distance, 6e\+38, is not representable in torch.float32"),
+    ("mmd2-median-float32-overflows", lambda: mmd2(torch.tensor([[-3e38], [3e38]]),
+                                                   torch.tensor([[-3e38], [3e38]])), ValueError,
+     r"not representable in torch.float32"),
+    ("kernel_sum-float32-centred-overflow", lambda: kernel_sum(
+        torch.tensor([[-3.4e38], [3.4e38], [3.4e38]]), bandwidth=1.0), ValueError,
+     r"the samples overflow their dtype once centred"),
     # ---- names of kernels, estimators, methods, models
     ("mmd2-unknown-kernel", lambda: mmd2(X, Y, kernel="rbf"), ValueError,
      r"kernel must be one of \('gaussian', 'laplacian'\); got 'rbf'"),

@@ -238,7 +238,7 @@ def test_load_digits_domain_transforms():
     assert float(xn.min()) >= 0 and float(xn.max()) <= 1
     assert not torch.equal(xn, tllab.data.load_digits_domain("target", noise_std=0.1, seed=1)[0])
     with pytest.raises(ValueError):
-        tllab.data.load_digits_domain("test")
+        tllab.data.load_digits_domain("validation")
     with pytest.raises(TypeError):
         tllab.data.load_digits_domain(flatten="yes")
 
@@ -405,3 +405,36 @@ def test_parameter_explorer_rejects_bad_controls():
         viz.parameter_explorer(lambda a: a, lambda s, f: None, {"a": 3})
     with pytest.raises(TypeError):
         viz.parameter_explorer(lambda a: a, lambda s, f: None, {})
+
+
+def test_kde_bandwidth_study_scott_and_nearest_neighbour_against_scipy():
+    from scipy.spatial import cKDTree
+
+    out = shift_study.kde_bandwidth_study([1.0, 2.0], n=60, dim=5, delta=0.7, n_reps=2, seed=4)
+    g = torch.Generator().manual_seed(4)
+    scott, nn = [], []
+    for _ in range(2):
+        x = torch.randn(60, 5, generator=g, dtype=torch.float64).numpy()
+        y = torch.randn(60, 5, generator=g, dtype=torch.float64).numpy()
+        y[:, 0] += 0.7
+        pooled = np.vstack([x, y])
+        scott.append(pooled.std(0, ddof=1).mean() * 120 ** (-1 / 9))
+        nn.append(cKDTree(pooled).query(pooled, k=2)[0][:, 1].mean())
+        ref = tllab.js_divergence_samples(x, y, "kde", bandwidth=2.0 * scott[-1])
+        assert out["estimates"][1, len(scott) - 1] == pytest.approx(float(ref), rel=1e-9)
+    assert out["scott"] == pytest.approx(np.mean(scott), rel=1e-12)
+    assert out["nn_distance"] == pytest.approx(np.mean(nn), rel=1e-12)
+    assert out["truth"] == pytest.approx(shift_study.gaussian_js(0.0, 1.0, 0.7, 1.0))
+    with pytest.raises(ValueError, match="factors"):
+        shift_study.kde_bandwidth_study([0.0])
+
+
+@pytest.mark.slow
+def test_bandwidth_selection_size_median_and_split_are_valid():
+    out = shift_study.bandwidth_selection_size(20, n_reps=150, n_permutations=39, seed=1)
+    se = (0.05 * 0.95 / 150) ** 0.5
+    assert set(out["rate"]) == {"median", "selected", "split"}
+    assert out["rate"]["median"] <= 0.05 + 3 * se
+    assert out["rate"]["split"] <= 0.05 + 3 * se
+    with pytest.raises(ValueError, match="alpha"):
+        shift_study.bandwidth_selection_size(alpha=1.0)

@@ -111,3 +111,24 @@ def test_top_level_reexports():
     assert tllab.default_device is default_device
     assert tllab.seed_everything is seed_everything
     assert tllab.as_tensor is as_tensor
+
+
+# ----------------------------------------------------------------------------- test collection
+def test_cuda_variants_are_collected_and_skipped_visibly(request):
+    """Device-parametrised tests always get a CUDA variant; without a GPU it is reported as
+    SKIPPED with a reason, never dropped at collection (a CPU run must show what it did not
+    check).  Also no test file may filter CUDA out of a parameter list itself."""
+    from pathlib import Path
+
+    from conftest import DEVICES
+
+    params = [p if isinstance(p, str) else p.values[0] for p in DEVICES]
+    assert params == ["cpu", "cuda"]
+    (skip,) = [m for m in DEVICES[1].marks if m.name == "skipif"]
+    assert skip.args[0] is (not HAS_CUDA) and skip.kwargs["reason"]
+    collected = {item.nodeid for item in request.session.items}
+    if any("test_kernel_sum_dtype_device" in n for n in collected):  # run with test_kernels
+        assert any("cuda" in n for n in collected if "test_kernel_sum_dtype_device" in n)
+    hidden = re.compile(r'\[\s*["\']cuda["\']\s*\]\s*if\s+[\w.]*cuda\.is_available\(\)')
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        assert not hidden.search(path.read_text(encoding="utf-8")), path.name

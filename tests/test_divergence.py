@@ -14,7 +14,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from reference import ref_gram, ref_median
+from reference import ref_median, ref_mmd2
 from scipy import integrate, special
 from scipy import stats as sps
 from scipy.spatial.distance import cdist, jensenshannon, pdist
@@ -37,33 +37,6 @@ LN2 = math.log(2.0)
 
 
 # ============================================================================ references
-def ref_mmd2(x, y, bandwidth, kernel="gaussian", estimator="unbiased"):
-    """Textbook U-, V- and linear-time statistics (Gretton et al. 2012), float64 NumPy."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    n, m = len(x), len(y)
-    if bandwidth == "median":
-        bandwidth = ref_median(x, y)
-    if estimator == "linear":
-        # mean_i k(x_2i, x_2i+1) + mean_j k(y_2j, y_2j+1) - 2 mean_l k(x_{l mod n}, y_{l mod m})
-        def paired(a, b):
-            return np.array([ref_gram(a[i:i + 1], b[i:i + 1], bandwidth, kernel)[0, 0]
-                             for i in range(len(a))])
-
-        kxx = paired(x[0:2 * (n // 2):2], x[1:2 * (n // 2):2]).mean()
-        kyy = paired(y[0:2 * (m // 2):2], y[1:2 * (m // 2):2]).mean()
-        ll = np.arange(max(n, m))
-        kxy = paired(x[ll % n], y[ll % m]).mean()
-        return kxx + kyy - 2 * kxy
-    Kxx = ref_gram(x, x, bandwidth, kernel)
-    Kyy = ref_gram(y, y, bandwidth, kernel)
-    Kxy = ref_gram(x, y, bandwidth, kernel)
-    if estimator == "unbiased":
-        return ((Kxx.sum() - np.trace(Kxx)) / (n * (n - 1))
-                + (Kyy.sum() - np.trace(Kyy)) / (m * (m - 1)) - 2 * Kxy.mean())
-    return Kxx.mean() + Kyy.mean() - 2 * Kxy.mean()
-
-
 def dense_mmd2_torch(x, y, bandwidth, kernel="gaussian", estimator="unbiased"):
     """Dense differentiable torch version (full matrices, autograd) for gradient comparisons."""
     def gram(a, b):
@@ -594,6 +567,69 @@ def test_mmd_test_null_values_are_relabelled_statistics():
         assert np.abs(splits - v).min() < 1e-10
     obs = ref_mmd2(x, y, 0.9)
     assert float(res.statistic) == pytest.approx(obs, rel=1e-10)
+
+
+def _partition_statistics(z, n, bandwidth):
+    """Every split of the pool ``z`` into n and m points: {frozenset of both halves: MMD²}.
+
+    A split and its mirror image (the same two groups with the labels swapped, possible when
+    n = m) are one partition with one statistic (the U-statistic is symmetric in x and y).
+    """
+    from itertools import combinations
+
+    total = len(z)
+    stats = {}
+    for idx in combinations(range(total), n):
+        rest = tuple(i for i in range(total) if i not in idx)
+        key = frozenset([idx, rest])
+        stats.setdefault(key, ref_mmd2(z[list(idx)], z[list(rest)], bandwidth))
+    return stats
+
+
+@pytest.mark.parametrize("n, m", [(3, 3), (2, 4)])
+def test_mmd_test_pvalue_counts_ties_by_brute_force(n, m):
+    """The tie rule ``#{null >= observed}``: relabellings that reproduce the observed split
+    count as "at least as extreme".
+
+    With 6 points there are only C(6, 3) = 20 labellings, so ~10 % of 300 random relabellings
+    give back the observed partition (directly or mirrored).  Each null draw is identified
+    with its partition by brute-force enumeration (float64 NumPy); distinct partitions differ
+    by far more than rounding, so "≥" between them is decided by the reference, and a draw of
+    the observed partition counts as a tie whatever its rounding.  Ignoring ties (``>``) or
+    comparing without tolerance (the mirrored split is computed in another order and may come
+    out an ulp below the observed value) gives a different count.
+    """
+    P, bw = 300, 1.0
+    exercised = rounded = 0
+    for seed in range(6):
+        rng = np.random.default_rng(600 + seed)
+        x = rng.normal(size=(n, 1))
+        y = rng.normal(size=(m, 1)) + 0.5
+        z = np.concatenate([x, y])
+        parts = _partition_statistics(z, n, bw)
+        values = np.array(list(parts.values()))
+        gaps = np.diff(np.sort(values))
+        assert gaps.min() > 1e-9  # generic data: partitions are told apart by their value
+        observed_key = frozenset([tuple(range(n)), tuple(range(n, n + m))])
+        obs_ref = parts[observed_key]
+
+        res = mmd_test(x, y, n_permutations=P, seed=seed, bandwidth=bw)
+        assert float(res.statistic) == pytest.approx(obs_ref, rel=1e-12)
+        keys = list(parts)
+        hits = 0
+        ties = 0
+        for v in res.null.numpy():
+            key = keys[int(np.argmin(np.abs(values - v)))]
+            assert abs(parts[key] - v) < 1e-12
+            if key == observed_key:
+                ties += 1
+                rounded += v < float(res.statistic)
+            hits += key == observed_key or parts[key] > obs_ref
+        exercised += ties > 0
+        assert res.p_value == (1 + hits) / (1 + P), seed
+    assert exercised == 6  # every seed drew the observed partition again
+    if n == m:
+        assert rounded > 0  # and at least one such draw came out below it by rounding
 
 
 def test_mmd_test_deterministic_and_seeded():

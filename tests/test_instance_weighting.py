@@ -253,3 +253,66 @@ def test_bad_inputs(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
 
+
+
+# --------------------------------------------------------------------------- studies over seeds
+def test_ratio_error_against_numpy(rng):
+    w, w_true = rng.exponential(size=50), rng.exponential(size=50)
+    a, b = w / w.mean(), w_true / w_true.mean()
+    ref = np.mean((a - b) ** 2) / np.mean(b**2)
+    assert iw_study.ratio_error(w, w_true) == pytest.approx(ref, rel=1e-12)
+    assert iw_study.ratio_error(3.0 * w, w_true) == pytest.approx(ref, rel=1e-12)  # scale-free
+    with pytest.raises(ValueError, match="w_true"):
+        iw_study.ratio_error(w, w_true[:10])
+    with pytest.raises(ValueError, match="non-negative"):
+        iw_study.ratio_error(-w, w_true)
+
+
+def test_flattening_bias_variance_matches_a_direct_decomposition():
+    """bias² and variance against a Monte Carlo over target points, written independently."""
+    params = dict(tllab.data.SHIMODAIRA, mu_t=-0.2, sigma_t=0.5)
+    gammas, seeds = [0.0, 0.5, 1.0], range(30)
+    out = iw_study.flattening_bias_variance(gammas, seeds=seeds, params=params)
+    # exact target expectations: probabilists' Gauss-Hermite nodes, exact for degree <= 19
+    nodes, weights = np.polynomial.hermite_e.hermegauss(10)
+    x = params["mu_t"] + params["sigma_t"] * nodes
+    px = weights / weights.sum()
+    truth = -x + x**3
+    for a, g in enumerate(gammas):
+        preds = []
+        for s in seeds:
+            d = tllab.data.make_covariate_shift_regression(200, 200, seed=s, **params)
+            xs = d.xs.numpy()[:, 0]
+            w = (norm.pdf(xs, params["mu_t"], params["sigma_t"])
+                 / norm.pdf(xs, params["mu_s"], params["sigma_s"])) ** g
+            design = np.c_[np.ones_like(xs), xs]
+            coef = np.linalg.solve(design.T @ (w[:, None] * design), design.T @ (w * d.ys.numpy()))
+            preds.append(coef[0] + coef[1] * x)
+        preds = np.array(preds)
+        bias2 = np.sum(px * (preds.mean(0) - truth) ** 2)
+        var = np.sum(px * preds.var(0))
+        assert out["bias2"][a] == pytest.approx(bias2, rel=1e-8)
+        assert out["variance"][a] == pytest.approx(var, rel=1e-8)
+    np.testing.assert_allclose(out["risk"], out["noise"] + out["bias2"] + out["variance"],
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="seeds"):
+        iw_study.flattening_bias_variance([1.0], seeds=[0])
+
+
+def test_over_seeds_studies_repeat_the_single_runs():
+    data = tllab.data.make_covariate_shift_regression(100, 100, seed=3)
+    single = {r.method: r for r in iw_study.compare_weighting_methods(data, ["uniform", "true"])}
+    many = iw_study.compare_over_seeds([3], ["uniform", "true"], n_source=100, n_target=100)
+    for m in ("uniform", "true"):
+        assert many[m]["target_risk"][0] == pytest.approx(single[m].target_risk, rel=1e-12)
+    cls = tllab.data.make_covariate_shift_classification(100, 100, seed=4)
+    one = iw_study.classification_experiment(cls, ["uniform"])[0]
+    rep = iw_study.classification_over_seeds([4], ["uniform"], n_source=100, n_target=100)
+    assert rep["uniform"]["target_accuracy"][0] == pytest.approx(one.target_accuracy)
+
+
+def test_cv_selection_study_reports_fixed_baselines():
+    out = iw_study.cv_selection_study([0.0, 0.5, 1.0], seeds=[0, 1])
+    curve = iw_study.flattening_curve([0.0, 1.0], methods=["true"], seeds=[0, 1])
+    np.testing.assert_allclose(out["fixed"][0.0], curve["risk"]["true"][:, 0], rtol=1e-10)
+    np.testing.assert_allclose(out["fixed"][1.0], curve["risk"]["true"][:, 1], rtol=1e-10)

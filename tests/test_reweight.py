@@ -450,9 +450,116 @@ def test_iwcv_with_sklearn_picks_hyperparameter():
     good = float(iwcv_score(Ridge(alpha=0.01), xs, ys, w))
     bad = float(iwcv_score(Ridge(alpha=1e4), xs, ys, w))
     assert good < bad
-    zero_one = iwcv_score(lambda a, b, c, d: torch.zeros(len(d)), xs, (ys > 0) * 1.0, w,
-                          loss="zero_one")
-    assert 0.0 <= float(zero_one) <= float(np.max(w))
+
+
+def _rows(sub, full):
+    """Indices in ``full`` of the rows of ``sub`` (the rows of ``full`` are distinct)."""
+    sub = np.asarray(sub)
+    return np.array([int(np.flatnonzero((full == r).all(1))[0]) for r in sub])
+
+
+def test_iwcv_zero_one_against_fold_by_fold_reference():
+    """A constant-0 classifier: the zero-one loss of point i is 1[y_i != 0], so the IWCV risk
+    is (1/K) Σ_k mean_{i in F_k} w_i 1[y_i != 0] over the folds the estimator was scored on
+    (recorded by the callable, recomputed here in NumPy)."""
+    rng = np.random.default_rng(19)
+    xs = rng.normal(size=(103, 2))  # 103 = 5 * 20 + 3: unequal folds
+    ys = (xs[:, 0] + 0.3 * rng.normal(size=103) > 0) * 1.0
+    w = rng.exponential(size=103)
+    folds = []
+
+    def zeros(x_tr, y_tr, w_tr, x_te):
+        folds.append(_rows(x_te.numpy(), xs))
+        return torch.zeros(len(x_te))
+
+    got = float(iwcv_score(zeros, xs, ys, w, loss="zero_one", n_folds=5, seed=4))
+    assert len(folds) == 5 and sorted(np.concatenate(folds).tolist()) == list(range(103))
+    want = np.mean([np.mean(w[f] * (ys[f] != 0)) for f in folds])
+    assert got == pytest.approx(want, rel=1e-12)
+    assert got != pytest.approx(np.mean(w * (ys != 0)), rel=1e-6)  # unequal folds matter
+
+
+class _SpyLinearRegression:
+    """A scikit-learn style estimator recording what ``fit`` receives (class-level log,
+    since iwcv_score clones the estimator for every fold)."""
+
+    calls: list = []
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X, y, sample_weight=None):
+        from sklearn.linear_model import LinearRegression
+
+        type(self).calls.append((np.array(X), None if sample_weight is None
+                                 else np.array(sample_weight)))
+        self.model_ = LinearRegression().fit(X, y, sample_weight=sample_weight)
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def _iwcv_reference(xs, ys, w, train_sets, weighted):
+    """IWCV of weighted (or plain) least squares with an intercept, folds given, in NumPy."""
+    risks = []
+    for tr in train_sets:
+        te = np.setdiff1d(np.arange(len(xs)), tr)
+        X = np.column_stack([np.ones(len(tr)), xs[tr]])
+        sw = np.sqrt(w[tr]) if weighted else np.ones(len(tr))
+        coef = np.linalg.lstsq(X * sw[:, None], ys[tr] * sw, rcond=None)[0]
+        pred = np.column_stack([np.ones(len(te)), xs[te]]) @ coef
+        risks.append(np.mean(w[te] * (pred - ys[te]) ** 2))
+    return float(np.mean(risks))
+
+
+def test_iwcv_weights_reach_the_fit():
+    """weighted_fit=True (the default) passes the training folds' weights to fit, and the
+    score is that of importance-weighted least squares (NumPy reference); with
+    weighted_fit=False no weights reach fit and the score is the plain fit's.  The two differ
+    clearly here (a misspecified line under covariate shift), so dropping sample_weight
+    cannot pass."""
+    rng = np.random.default_rng(23)
+    xs = rng.normal(size=(160, 1))
+    ys = xs[:, 0] ** 2 + 0.1 * rng.normal(size=160)
+    w = np.exp(xs[:, 0] - 0.5)  # N(0,1) source, N(1,1) target
+    spy = _SpyLinearRegression()
+    for weighted in (True, False):
+        _SpyLinearRegression.calls = []
+        kw = {} if weighted else {"weighted_fit": False}
+        got = float(iwcv_score(spy, xs, ys, w, n_folds=4, seed=1, **kw))
+        calls = _SpyLinearRegression.calls
+        assert len(calls) == 4
+        train_sets = [_rows(X, xs) for X, _ in calls]
+        for tr, (_, sw) in zip(train_sets, calls, strict=True):
+            if weighted:
+                assert sw is not None
+                np.testing.assert_array_equal(sw, w[tr])
+            else:
+                assert sw is None
+        assert got == pytest.approx(_iwcv_reference(xs, ys, w, train_sets, weighted),
+                                    rel=1e-9)
+        if weighted:
+            weighted_score = got
+    plain = _iwcv_reference(xs, ys, w, train_sets, False)
+    assert abs(weighted_score - plain) > 0.05 * plain
+
+    # the callable form receives the same weights (ones when weighted_fit=False)
+    seen = []
+
+    def fit_predict(x_tr, y_tr, w_tr, x_te):
+        seen.append((_rows(x_tr.numpy(), xs), w_tr.numpy().copy()))
+        return torch.zeros(len(x_te), dtype=x_te.dtype)
+
+    iwcv_score(fit_predict, xs, ys, w, n_folds=4, seed=1)
+    iwcv_score(fit_predict, xs, ys, w, n_folds=4, seed=1, weighted_fit=False)
+    for tr, w_tr in seen[:4]:
+        np.testing.assert_array_equal(w_tr, w[tr])
+    for _, w_tr in seen[4:]:
+        np.testing.assert_array_equal(w_tr, np.ones(len(w_tr)))
 
 
 # ----------------------------------------------------------------------- bad inputs
@@ -498,6 +605,20 @@ BAD = [
     (iwcv_score, (_ols, XS, XS[:, 0], np.ones(5)), {}, ValueError, "w"),
     (iwcv_score, (_ols, XS, XS[:, 0], np.ones(20)), {"loss": "hinge"}, ValueError, "loss"),
     (iwcv_score, (42, XS, XS[:, 0], np.ones(20)), {}, TypeError, "estimator"),
+    # an estimator that predicts NaN must not give a NaN risk silently
+    (iwcv_score, (lambda a, b, c, d: torch.full((len(d),), torch.nan), XS, XS[:, 0],
+                  np.ones(20)), {}, ValueError, "estimator returned non-finite predictions"),
+    (iwcv_score, (_ols, XS, XS[:, 0], np.ones(20)), {"loss": lambda p, y: p * torch.inf},
+     ValueError, "loss returned non-finite values"),
+    # half precision: a TypeError naming the argument (sums of weights overflow at 65504)
+    (effective_sample_size, (torch.ones(3, dtype=torch.float16),), {}, TypeError,
+     "w must be float32 or float64; got torch.float16"),
+    (flatten_weights, (torch.ones(3, dtype=torch.bfloat16), 0.5), {}, TypeError,
+     "w must be float32 or float64"),
+    (importance_weighted_risk, ([1.0, 2.0], torch.ones(2, dtype=torch.float16)), {},
+     TypeError, "w must be float32 or float64"),
+    (kmm_weights, (XS.astype(np.float16), XT), {}, TypeError, "xs must be float32 or float64"),
+    (ulsif_weights, (XS, XT.astype(np.float16)), {}, TypeError, "xt must be float32 or float64"),
 ]
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
+from ._scale import max_scale
 from .device import as_tensor
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "check_choice",
     "check_int",
     "check_real",
+    "check_precision",
 ]
 
 
@@ -37,7 +39,20 @@ def _to_float_tensor(x, name: str) -> torch.Tensor:
         ) from err
     if t.is_complex():
         raise TypeError(f"{name} must be real-valued; got complex dtype {t.dtype}")
+    check_precision(t, name)
     return t
+
+
+def check_precision(t: torch.Tensor, name: str) -> None:
+    """Refuse floating dtypes narrower than float32 (float16, bfloat16) with a TypeError.
+
+    Half precision keeps about 3 significant digits and overflows at 65504: kernel sums,
+    squared distances and sums of weights are meaningless in it, and several torch kernels
+    (``cdist``) do not exist for it.  The caller casts explicitly (``x.float()``).
+    """
+    if t.is_floating_point() and torch.finfo(t.dtype).bits < 32:
+        raise TypeError(f"{name} must be float32 or float64; got {t.dtype} (too coarse for "
+                        f"kernel and weight sums): cast it with {name}.float()")
 
 
 def _check_finite(t: torch.Tensor, name: str) -> None:
@@ -107,7 +122,8 @@ def check_probabilities(
 
     Entries must be finite and non-negative.  With ``normalize=False`` each vector must
     already sum to one (within ``atol``: 1e-6 in float64, 1e-4 in lower precision);
-    with ``normalize=True`` any non-negative vector with a positive sum is rescaled.
+    with ``normalize=True`` any non-negative vector with a positive sum is rescaled
+    (scale-safely: entries of order 1e308 or 1e-308 are fine).
     """
     t = _to_float_tensor(p, name)
     if t.ndim == 0:
@@ -123,11 +139,15 @@ def check_probabilities(
     _check_finite(t, name)
     if bool((t < 0).any()):
         raise ValueError(f"{name} must be non-negative; smallest entry is {float(t.min()):.4g}")
-    sums = t.sum(dim=dim, keepdim=True)
     if normalize:
+        # Divided by a power of two near each vector's largest entry first (exact), so that
+        # the sum of huge counts cannot overflow (1e308 + 1e308) nor tiny ones underflow.
+        t = t / max_scale(t, dim=dim, keepdim=True)
+        sums = t.sum(dim=dim, keepdim=True)
         if bool((sums <= 0).any()):
             raise ValueError(f"{name} must have a positive sum along dim={dim} to be normalised")
         return t / sums
+    sums = t.sum(dim=dim, keepdim=True)
     if atol is None:
         atol = 1e-6 if t.dtype == torch.float64 else 1e-4
     worst = float((sums - 1).abs().max())

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_int, check_real, check_sample_pair
+from ._scale import max_scale
 
 __all__ = ["MODELS", "fit_domain_classifier", "crossfit_log_ratio"]
 
@@ -41,7 +42,8 @@ def fit_domain_classifier(
 ):
     """Fit a class-balanced classifier of ``x`` (label 1) against ``y`` (label 0).
 
-    Features are standardised on the pooled training data; the loss is the
+    Features are standardised on the pooled training data (scale-free: multiplying the
+    data by any positive constant gives the same classifier); the loss is the
     class-balanced logistic loss plus ``weight_decay * ||w||^2`` and is minimised with
     full-batch L-BFGS (deterministic for a given ``seed``).
 
@@ -80,9 +82,12 @@ def fit_domain_classifier(
     seed = check_int(seed, "seed", min_value=0)
 
     z = torch.cat([x, y]).detach()
-    mu = z.mean(0)
-    sd = z.std(0, unbiased=False).clamp_min(1e-12)
-    zs = (z - mu) / sd
+    # Each feature is first divided by a power of two near its largest magnitude (exact),
+    # so that the squares inside std cannot overflow (data ~1e200) or underflow (~1e-200).
+    c = max_scale(z, dim=0)
+    mu = (z / c).mean(0)
+    sd = (z / c).std(0, unbiased=False).clamp_min(1e-12)
+    zs = (z / c - mu) / sd
     labels = torch.cat([z.new_ones(x.shape[0]), z.new_zeros(y.shape[0])])
     weights = torch.cat([z.new_full((x.shape[0],), 0.5 / x.shape[0]),
                          z.new_full((y.shape[0],), 0.5 / y.shape[0])])
@@ -112,7 +117,7 @@ def fit_domain_classifier(
     def log_ratio(points) -> torch.Tensor:
         pts = torch.as_tensor(points, dtype=z.dtype, device=z.device)
         with torch.no_grad():
-            return net((pts - mu) / sd).squeeze(1)
+            return net((pts / c - mu) / sd).squeeze(1)
 
     return log_ratio
 

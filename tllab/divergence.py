@@ -3,7 +3,10 @@
 Probability-vector divergences (:func:`~tllab.kl_divergence`,
 :func:`~tllab.js_divergence`) work on batches along ``dim``.  Sample-based ones take
 two samples of shape ``(n, d)`` and ``(m, d)``; the sizes may differ.  MMD uses the
-kernel conventions of :mod:`tllab.kernels` and never builds an ``n x m`` matrix.
+kernel conventions of :mod:`tllab.kernels` and never builds an ``n x m`` matrix.  Inputs are
+float32 or float64 of any magnitude (distances are formed scale-safely, see
+:mod:`tllab.kernels`), so the normalised divergences, the MMD test with the median bandwidth
+and the proxy A-distance do not depend on the unit of the data.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ._checks import (
     check_real,
     check_sample_pair,
 )
+from ._scale import pow2_scale
 from .classifier import crossfit_log_ratio
 from .kernels import (
     KERNELS,
@@ -28,6 +32,7 @@ from .kernels import (
     _centre,
     _kernel_matvec_centred,
     _kernel_sum_centred,
+    _paired_kernel,
     log_gaussian_rowsums,
     resolve_bandwidth,
 )
@@ -176,11 +181,19 @@ def _js_from_log_ratio(lx, ly):
             - 0.5 * torch.nn.functional.softplus(ly).mean())
 
 
+def _scott_bandwidth(x, y) -> float:
+    """Scott's rule on the pooled sample: mean feature sd times ``(n + m)^(-1/(d + 4))``."""
+    n, d = x.shape[0] + y.shape[0], x.shape[1]
+    z = torch.cat([x, y])
+    c = pow2_scale(z, name="x and y")  # so that the squares inside std cannot overflow
+    pooled_sd = z.std(0).mean() if c == 1.0 else (z / c).std(0).mean() * c
+    return float(pooled_sd) * n ** (-1.0 / (d + 4))
+
+
 def _kde_js(x, y, bandwidth, block_size):
-    n, m, d = x.shape[0], y.shape[0], x.shape[1]
+    n, m = x.shape[0], y.shape[0]
     if bandwidth is None:
-        pooled_sd = torch.cat([x, y]).std(0).mean()
-        h = float(pooled_sd) * (n + m) ** (-1.0 / (d + 4))
+        h = _scott_bandwidth(x, y)
         if h <= 0:
             raise ValueError("the pooled sample has zero spread; pass an explicit bandwidth")
     else:
@@ -279,15 +292,6 @@ def js_divergence_samples(
         lx, ly = crossfit_log_ratio(x, y, n_folds=n_folds, seed=seed, model=model,
                                     weight_decay=weight_decay)
         return _js_from_log_ratio(lx, ly)
-
-
-def _paired_kernel(a, b, kernel, bandwidths):
-    """``k(a_i, b_i)`` for each row ``i``."""
-    d2 = ((a - b) ** 2).sum(1)
-    if kernel == "laplacian":
-        dist = d2.sqrt()
-        return sum(torch.exp(-dist / s) for s in bandwidths)
-    return sum(torch.exp(-d2 / (2 * s * s)) for s in bandwidths)
 
 
 def _mmd_linear(x, y, kernel, bandwidths):
@@ -478,6 +482,11 @@ def mmd_test(
                 st = (s_aa + n * kappa) / n**2 + (s_bb + m * kappa) / m**2 - 2 * s_ab / (n * m)
             stats.append(st)
         stats = torch.cat(stats)
+    if not bool(torch.isfinite(stats).all()):
+        raise ValueError(
+            f"the MMD statistic of x and y is not finite ({int((~torch.isfinite(stats)).sum())} "
+            "of the observed and permuted values); refusing to compute a p-value from it"
+        )
     observed, null = stats[0], stats[1:]
     # Relabellings equal to the observed split must count as ">=" despite rounding.
     tol = 64 * torch.finfo(z.dtype).eps * max(1.0, float(stats.abs().max()))

@@ -11,16 +11,26 @@ The tiled functions never hold a full ``n x m`` matrix: they visit ``block x blo
 tiles, so memory is ``O((n + m) * d + block^2)`` whatever the sample sizes.  Their
 gradients (first order) are computed in closed form over the same tiles, so the backward
 pass needs no more memory than the forward one.
+
+Every distance is formed here, scale-safely: the points are centred on the pooled mean and,
+when their magnitude lies outside ``[2^-24, 2^24]``, divided by a power of two ``c`` (and
+``σ`` with them) before anything is squared, so float32 data of order 1e20 or 1e-20 (float64:
+1e154, 1e-160) give the same kernel values as data of order 1 instead of inf, NaN or zeros.
+Dividing by a power of two is exact: ordinary data are computed exactly as without it.
+Samples must be float32 or float64; half precision (float16, bfloat16) is refused with a
+``TypeError`` (cast with ``x.float()``): it cannot resolve kernel values.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 
 from ._checks import check_choice, check_int, check_positive_scalars, check_samples
 from ._checks import check_sample_pair as _check_pair
+from ._scale import pow2_scale
 
 __all__ = [
     "KERNELS",
@@ -37,7 +47,7 @@ KERNELS = ("gaussian", "laplacian")
 #: Rows and columns of one kernel tile on the CPU (``block_size=None``): a few MB per tile,
 #: near the GEMM + exp floor on two cores.
 DEFAULT_BLOCK_SIZE = 1024
-#: Tile size on an accelerator (CUDA, MPS): GPUs need bigger tiles to fill the device.
+#: Tile size on an accelerator such as CUDA or MPS, whose GPUs need bigger tiles to be busy.
 DEFAULT_BLOCK_SIZE_ACCELERATOR = 4096
 _MEDIAN_MAX_SAMPLES = 2000
 
@@ -66,11 +76,20 @@ def median_bandwidth(x, y=None, *, max_samples: int = _MEDIAN_MAX_SAMPLES, seed:
     torch.Tensor
         0-d tensor on the input's device and dtype.
 
+    Raises
+    ------
+    ValueError
+        When the median is 0 (more than half of the pairs coincide) or not representable
+        in the dtype (a float32 sample spread over more than ~1e38); data of any other
+        magnitude, e.g. float32 values of order 1e20 or 1e-30, are handled exactly.
+
     Examples
     --------
     >>> import torch, tllab
     >>> x = torch.tensor([[0.0], [1.0], [3.0]])
     >>> float(tllab.median_bandwidth(x))  # distances 1, 3, 2
+    2.0
+    >>> round(float(tllab.median_bandwidth(x * 1e30)) / 1e30, 5)  # float32, no overflow
     2.0
     """
     if y is None:
@@ -87,16 +106,23 @@ def median_bandwidth(x, y=None, *, max_samples: int = _MEDIAN_MAX_SAMPLES, seed:
         idx = torch.randperm(z.shape[0], generator=gen)[:max_samples].to(z.device)
         z = z[idx]
     with torch.no_grad():
-        zc = z - z.mean(0)
-        d2 = torch.cdist(zc, zc, compute_mode="donot_use_mm_for_euclid_dist").pow(2)
+        zc, _, c = _rescaled(*_centre(z))
+        dist = torch.cdist(zc, zc, compute_mode="donot_use_mm_for_euclid_dist")
         iu = torch.triu_indices(z.shape[0], z.shape[0], offset=1, device=z.device)
-        dist = d2[iu[0], iu[1]].sqrt()
-        med = _median(dist)
+        med = _median(dist[iu[0], iu[1]])
     if float(med) <= 0:
         raise ValueError(
             "the median pairwise distance is 0 (more than half of the pairs coincide); "
             "pass an explicit positive bandwidth"
         )
+    if c != 1.0:
+        value = float(med) * c
+        med = med * c
+        if not 0.0 < float(med) < math.inf:
+            raise ValueError(
+                f"the median pairwise distance, {value:.3g}, is not representable in "
+                f"{z.dtype}; rescale the data, use float64 or pass an explicit bandwidth"
+            )
     return med
 
 
@@ -134,22 +160,49 @@ def _sq_dist_tile(xi, yj, sxi, syj, self_tile: bool = False) -> torch.Tensor:
     return d2
 
 
-def _kernel_values(base: torch.Tensor, kernel: str, bandwidths: Sequence[float],
+def _rescaled(x, y=None):
+    """``(x / c, y / c, c)`` with ``c`` = :func:`~tllab._scale.pow2_scale` of the points.
+
+    ``c = 1`` (nothing divided) for magnitudes in ``[2^-24, 2^24]``; beyond, the points'
+    squared norms would overflow or underflow, and dividing by ``c`` (exact) prevents it.
+    """
+    c = pow2_scale(x, y, name="the samples")
+    if c == 1.0:
+        return x, y, 1.0
+    return x / c, None if y is None else y / c, c
+
+
+def _factors(kernel: str, bandwidths: Sequence[float], c: float, dtype) -> list[float]:
+    """What multiplies the tile's base for each σ, on points divided by ``c``.
+
+    Gaussian ``0.5 / (σ/c)²`` (the base is a squared distance), Laplacian ``1 / (σ/c)`` (a
+    distance).  Capped at the dtype's largest number so that a zero distance still gives
+    ``k = 1`` rather than ``0 · inf = NaN``; a factor that underflows to 0 gives ``k = 1``,
+    which is what ``exp(-d²/(2σ²))`` is to working precision when σ dwarfs the data.
+    """
+    big = torch.finfo(dtype).max
+    num = 1.0 if kernel == "laplacian" else 0.5
+    out = []
+    for s in bandwidths:
+        r = s / c
+        den = r if kernel == "laplacian" else r * r
+        out.append(min(num / den, big) if den > 0 else big)
+    return out
+
+
+def _kernel_values(base: torch.Tensor, kernel: str, factors: Sequence[float],
                    inplace: bool) -> torch.Tensor:
-    """Apply the (multi-)kernel to ``base``, overwriting it when ``inplace``.
+    """``sum_k exp(-f_k · base)``, overwriting ``base`` when ``inplace`` (one factor).
 
     ``base`` holds distances for the Laplacian kernel and *squared* distances for the
-    Gaussian one.
+    Gaussian one; ``factors`` come from :func:`_factors` (``kernel`` only documents which).
     """
-    if kernel == "laplacian":
-        scales = [1.0 / s for s in bandwidths]
-    else:
-        scales = [0.5 / (s * s) for s in bandwidths]
-    if len(scales) == 1:
-        return base.mul_(-scales[0]).exp_() if inplace else torch.exp(base * -scales[0])
-    out = torch.exp(base * -scales[0])
-    for c in scales[1:]:
-        out = out + torch.exp(base * -c)
+    if len(factors) == 1:
+        f = factors[0]
+        return base.mul_(-f).exp_() if inplace else torch.exp(base * -f)
+    out = torch.exp(base * -factors[0])
+    for f in factors[1:]:
+        out = out + torch.exp(base * -f)
     return out
 
 
@@ -163,13 +216,36 @@ def _exact_dist_tile(xi, yj) -> torch.Tensor:
     return torch.cdist(xi, yj, compute_mode="donot_use_mm_for_euclid_dist")
 
 
+def _tile_values(xi, yj, sxi, syj, kernel: str, factors: Sequence[float],
+                 self_tile: bool = False) -> torch.Tensor:
+    """Kernel values of one tile of rescaled points (see :func:`_rescaled`), no grad."""
+    if kernel == "laplacian":
+        return _kernel_values(_exact_dist_tile(xi, yj), kernel, factors, inplace=True)
+    return _kernel_values(_sq_dist_tile(xi, yj, sxi, syj, self_tile), kernel, factors,
+                          inplace=True)
+
+
 def _tile(xi, yj, sxi, syj, kernel: str, bandwidths: Sequence[float],
           self_tile: bool = False) -> torch.Tensor:
-    """Kernel values of one tile from centred points and their squared norms (no grad)."""
+    """Kernel values of one tile from centred points, their squared norms and σ (no grad).
+
+    Points outside the safe range are rescaled first and their norms recomputed, so
+    ``sxi``/``syj`` may have overflowed (inf) without harm.
+    """
+    xs, ys, c = _rescaled(xi, yj)
+    if c != 1.0:
+        sxi, syj = (xs * xs).sum(1), (ys * ys).sum(1)
+    return _tile_values(xs, ys, sxi, syj, kernel, _factors(kernel, bandwidths, c, xi.dtype),
+                        self_tile)
+
+
+def _paired_kernel(a, b, kernel: str, bandwidths: Sequence[float]) -> torch.Tensor:
+    """``k(a_i, b_i)`` for each row ``i`` (differentiable; the differences are rescaled)."""
+    diff, _, c = _rescaled(a - b)
+    base = (diff * diff).sum(1)
     if kernel == "laplacian":
-        return _kernel_values(_exact_dist_tile(xi, yj), kernel, bandwidths, inplace=True)
-    return _kernel_values(_sq_dist_tile(xi, yj, sxi, syj, self_tile), kernel, bandwidths,
-                          inplace=True)
+        base = base.sqrt()
+    return _kernel_values(base, kernel, _factors(kernel, bandwidths, c, a.dtype), inplace=False)
 
 
 def log_gaussian_rowsums(x, y=None, *, bandwidth: float, block_size: int | None = None,
@@ -181,11 +257,11 @@ def log_gaussian_rowsums(x, y=None, *, bandwidth: float, block_size: int | None 
     validated 2-D tensors of the same dtype and device (internal helper, no grad).
     """
     block = _block(block_size, x.device)
-    xc, yc = _centre(x, y)
+    xc, yc, c = _rescaled(*_centre(x, y))
     yy = xc if yc is None else yc
     sx = (xc * xc).sum(1)
     sy = (yy * yy).sum(1)
-    scale = -0.5 / (bandwidth * bandwidth)
+    scale = -_factors("gaussian", [bandwidth], c, xc.dtype)[0]
     out = torch.full((xc.shape[0],), -torch.inf, dtype=xc.dtype, device=xc.device)
     with torch.no_grad():
         for i0 in range(0, xc.shape[0], block):
@@ -199,25 +275,24 @@ def log_gaussian_rowsums(x, y=None, *, bandwidth: float, block_size: int | None 
     return out
 
 
-def _tile_sum(xi, yj, sxi, syj, kernel, bandwidths, self_tile: bool, drop_diagonal: bool):
-    k = _tile(xi, yj, sxi, syj, kernel, bandwidths, self_tile)
+def _tile_sum(xi, yj, sxi, syj, kernel, factors, self_tile: bool, drop_diagonal: bool):
+    k = _tile_values(xi, yj, sxi, syj, kernel, factors, self_tile)
     s = k.sum()
     if drop_diagonal:
         s = s - k.diagonal().sum()
     return s
 
 
-def _tile_dk_dd2(xi, yj, sxi, syj, kernel, bandwidths, self_tile: bool) -> torch.Tensor:
+def _tile_dk_dd2(xi, yj, sxi, syj, kernel, factors, self_tile: bool) -> torch.Tensor:
     """``G = -dk/d(d²)`` on one tile (≥ 0), so that ``dk/dx_i = -2 G (x_i - y_j)``."""
     if kernel == "gaussian":
         d2 = _sq_dist_tile(xi, yj, sxi, syj, self_tile)
-        scales = [0.5 / (s * s) for s in bandwidths]
-        g = torch.exp(d2 * -scales[0]).mul_(scales[0])
-        for c in scales[1:]:
+        g = torch.exp(d2 * -factors[0]).mul_(factors[0])
+        for c in factors[1:]:
             g.add_(torch.exp(d2 * -c).mul_(c))
         return g
     dist = _exact_dist_tile(xi, yj)
-    g = sum(torch.exp(dist / -s).div_(2 * s) for s in bandwidths)
+    g = sum(torch.exp(dist * -f).mul_(0.5 * f) for f in factors)
     # The Laplacian kernel is not differentiable at coincident points: use 0 there.
     return torch.where(dist > 0, g / dist.clamp_min(torch.finfo(dist.dtype).tiny), 0.0)
 
@@ -234,23 +309,25 @@ class _KernelSum(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, y, kernel, bandwidths, block, exclude_diagonal):
         symmetric = y is None
+        x, y, c = _rescaled(x, y)
+        factors = _factors(kernel, bandwidths, c, x.dtype)
         yy = x if symmetric else y
         sx = (x * x).sum(1)
         sy = sx if symmetric else (yy * yy).sum(1)
         total = x.new_zeros(())
         for i0, i1, j0, j1 in _tile_ranges(x.shape[0], yy.shape[0], block, symmetric):
             on_diag = symmetric and j0 == i0
-            s = _tile_sum(x[i0:i1], yy[j0:j1], sx[i0:i1], sy[j0:j1], kernel, bandwidths,
+            s = _tile_sum(x[i0:i1], yy[j0:j1], sx[i0:i1], sy[j0:j1], kernel, factors,
                           on_diag, on_diag and exclude_diagonal)
             total += s if (on_diag or not symmetric) else 2.0 * s
         ctx.save_for_backward(x, yy)
-        ctx.config = (symmetric, kernel, bandwidths, block)
+        ctx.config = (symmetric, kernel, factors, block, c)
         return total
 
     @staticmethod
     def backward(ctx, grad_out):
         x, yy = ctx.saved_tensors
-        symmetric, kernel, bandwidths, block = ctx.config
+        symmetric, kernel, factors, block, c = ctx.config
         need_x = ctx.needs_input_grad[0]
         need_y = (not symmetric) and ctx.needs_input_grad[1]
         sx = (x * x).sum(1)
@@ -261,7 +338,7 @@ class _KernelSum(torch.autograd.Function):
         fx = 4.0 if symmetric else 2.0
         for i0, i1, j0, j1 in _tile_ranges(x.shape[0], yy.shape[0], block, symmetric):
             xi, yj = x[i0:i1], yy[j0:j1]
-            g = _tile_dk_dd2(xi, yj, sx[i0:i1], sy[j0:j1], kernel, bandwidths,
+            g = _tile_dk_dd2(xi, yj, sx[i0:i1], sy[j0:j1], kernel, factors,
                              symmetric and j0 == i0)
             if gx is not None:
                 gx[i0:i1] -= fx * (xi * g.sum(1, keepdim=True) - g @ yj)
@@ -269,15 +346,25 @@ class _KernelSum(torch.autograd.Function):
                     gx[j0:j1] -= fx * (yj * g.sum(0).unsqueeze(1) - g.T @ xi)
             if gy is not None:
                 gy[j0:j1] -= 2.0 * (yj * g.sum(0).unsqueeze(1) - g.T @ xi)
+        # The sums depend on the inputs through x / c: d/dx = (1/c) d/d(x/c).
         gx = None if gx is None else gx * grad_out
         gy = None if gy is None else gy * grad_out
+        if c != 1.0:
+            gx = None if gx is None else gx / c
+            gy = None if gy is None else gy / c
         return gx, gy, None, None, None, None
 
 
 def _centre(x, y=None):
-    """Centre on the pooled mean: distances are unchanged, float32 cancellation shrinks."""
+    """Centre on the pooled mean: distances are unchanged, float32 cancellation shrinks.
+
+    The mean is taken of the rescaled pool (:func:`~tllab._scale.pow2_scale`), so that it
+    cannot overflow.
+    """
     with torch.no_grad():
-        mu = x.mean(0) if y is None else torch.cat([x, y]).mean(0)
+        z = x if y is None else torch.cat([x, y])
+        c = pow2_scale(z, name="the samples")
+        mu = z.mean(0) if c == 1.0 else (z / c).mean(0) * c
     return (x - mu, None) if y is None else (x - mu, y - mu)
 
 
@@ -345,6 +432,8 @@ def kernel_sum(
 
 def _kernel_matvec_centred(x, y, v, kernel, bandwidths, block, zero_diagonal):
     symmetric = y is None
+    x, y, c = _rescaled(x, y)
+    factors = _factors(kernel, bandwidths, c, x.dtype)
     yy = x if symmetric else y
     sx = (x * x).sum(1)
     sy = sx if symmetric else (yy * yy).sum(1)
@@ -355,7 +444,8 @@ def _kernel_matvec_centred(x, y, v, kernel, bandwidths, block, zero_diagonal):
         for j0 in range(i0 if symmetric else 0, m, block):
             j1 = min(j0 + block, m)
             on_diag = symmetric and j0 == i0
-            k = _tile(x[i0:i1], yy[j0:j1], sx[i0:i1], sy[j0:j1], kernel, bandwidths, on_diag)
+            k = _tile_values(x[i0:i1], yy[j0:j1], sx[i0:i1], sy[j0:j1], kernel, factors,
+                             on_diag)
             if on_diag:
                 if zero_diagonal:
                     k.diagonal().zero_()
@@ -451,9 +541,11 @@ def kernel_matrix(x, y=None, *, kernel: str = "gaussian", bandwidth=1.0) -> torc
     if yc is None:
         yc = xc
     if torch.is_grad_enabled() and (xc.requires_grad or yc.requires_grad):
+        xc, yc, c = _rescaled(xc, yc)
+        factors = _factors(kernel, bandwidths, c, xc.dtype)
         d2 = ((xc.unsqueeze(1) - yc.unsqueeze(0)) ** 2).sum(-1)
         if kernel == "laplacian":  # a finite (zero) gradient at coincident points
             dist = torch.where(d2 > 0, torch.where(d2 > 0, d2, 1.0).sqrt(), 0.0)
-            return _kernel_values(dist, kernel, bandwidths, inplace=False)
-        return _kernel_values(d2, kernel, bandwidths, inplace=False)
+            return _kernel_values(dist, kernel, factors, inplace=False)
+        return _kernel_values(d2, kernel, factors, inplace=False)
     return _tile(xc, yc, (xc * xc).sum(1), (yc * yc).sum(1), kernel, bandwidths, y is None)

@@ -3,7 +3,9 @@ r"""Digit domains built on scikit-learn's bundled 8×8 handwritten digits (nothi
 ``sklearn.datasets.load_digits`` (1 797 images) split once into two fixed halves;
 :func:`load_digits_domain` applies the corruptions of :mod:`tllab.data.corruptions` to one
 half, :func:`digit_domains` returns a clean source half and a transformed target half for a
-named cause.
+named cause.  When the digits are the *target* domain of a transfer problem (the image
+recognition chapter, whose source is :func:`tllab.data.render_digits`), the same two halves
+serve as its ``"train"`` and ``"test"`` splits.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .._checks import (
     check_real,
 )
 from ._common import DomainPair, _check_dtype
-from .corruptions import add_sensor_noise, adjust_brightness_contrast, rotate_images
+from .corruptions import add_sensor_noise, adjust_brightness_contrast, gaussian_blur, rotate_images
 
 __all__ = [
     "DIGIT_CAUSES",
@@ -60,6 +62,7 @@ def load_digits_domain(
     brightness: float = 0.0,
     contrast: float = 1.0,
     rotation: float = 0.0,
+    blur: float = 0.0,
     seed: int = 0,
     flatten: bool = True,
     dtype: torch.dtype = torch.float64,
@@ -68,19 +71,24 @@ def load_digits_domain(
     r"""scikit-learn's 8×8 digits, optionally seen through a different "camera".
 
     Intensities are scaled to ``[0, 1]``.  The transforms are applied in the order a
-    picture is taken: :func:`rotate_images` (the writing or the scanner turns),
-    :func:`adjust_brightness_contrast` (lighting and gain), then
-    :func:`add_sensor_noise` (the sensor); the result is clipped to ``[0, 1]`` whenever a
+    picture is taken: :func:`~tllab.data.corruptions.rotate_images` (the writing or the
+    scanner turns), :func:`~tllab.data.corruptions.gaussian_blur` (the lens is out of focus),
+    :func:`~tllab.data.corruptions.adjust_brightness_contrast` (lighting and gain), then
+    :func:`~tllab.data.corruptions.add_sensor_noise` (the sensor); the result is clipped to
+    ``[0, 1]`` whenever a
     transform is active.  All defaults give the untouched images.
 
     Parameters
     ----------
-    split : {"all", "source", "target"}, default="all"
+    split : {"all", "source", "target", "train", "test"}, default="all"
         All 1 797 images, or one of two fixed disjoint halves (899 and 898 images, a
         random split made once with seed 0), so that a source and a target domain never
-        share an image.
-    noise_std, brightness, contrast, rotation : float
-        Transform parameters (``rotation`` in degrees).
+        share an image.  ``"train"`` is the same half as ``"source"`` and ``"test"`` the same
+        as ``"target"``: the names to use when the digits are the target domain and are
+        split into labelled training images and held-out test images.
+    noise_std, brightness, contrast, rotation, blur : float
+        Transform parameters (``rotation`` in degrees, ``blur`` the standard deviation of
+        the Gaussian blur in pixels).
     seed : int, default=0
         Seed of the sensor noise.
     flatten : bool, default=True
@@ -102,22 +110,26 @@ def load_digits_domain(
     >>> float(x.min()) >= 0.0 and float(x.max()) <= 1.0
     True
     """
-    split = check_choice(split, "split", ("all", "source", "target"))
+    split = check_choice(split, "split", ("all", "source", "target", "train", "test"))
     if not isinstance(flatten, bool):
         raise TypeError(f"flatten must be a bool; got {flatten!r}")
     noise_std = check_real(noise_std, "noise_std", low=0.0)
     brightness = check_real(brightness, "brightness")
     contrast = check_real(contrast, "contrast", low=0.0)
     rotation = check_real(rotation, "rotation")
+    blur = check_real(blur, "blur", low=0.0)
     dtype = _check_dtype(dtype)
     images, labels, order = _digits()
     half = (len(order) + 1) // 2
-    idx = {"all": np.arange(len(order)), "source": order[:half], "target": order[half:]}[split]
+    idx = {"all": np.arange(len(order)), "source": order[:half], "target": order[half:],
+           "train": order[:half], "test": order[half:]}[split]
     x = torch.as_tensor(images[idx], dtype=torch.float64)
     y = torch.as_tensor(labels[idx])
     active = False
     if rotation != 0.0:
         x, active = rotate_images(x, rotation), True
+    if blur > 0.0:
+        x, active = gaussian_blur(x, blur), True
     if brightness != 0.0 or contrast != 1.0:
         x, active = adjust_brightness_contrast(x, brightness, contrast), True
     if noise_std > 0.0:

@@ -4,19 +4,19 @@ Under covariate shift the source law ``p_s(x)`` and the target law ``p_t(x)`` di
 while ``p(y | x)`` is shared, so a source risk weighted by ``w(x) = p_t(x) / p_s(x)``
 is unbiased for the target risk.  This module estimates ``w`` at the source points,
 
-* :func:`~tllab.reweight.kmm_weights`: Kernel Mean Matching (Huang et al., 2007), a box- and
+* :func:`~tllab.kmm_weights`: Kernel Mean Matching (Huang et al., 2007), a box- and
   slab-constrained QP solved in torch (CPU or GPU) to a certified tolerance;
-* :func:`~tllab.reweight.kliep_weights`: KLIEP (Sugiyama et al., 2008);
-* :func:`~tllab.reweight.ulsif_weights`: unconstrained least-squares importance fitting (Kanamori et
+* :func:`~tllab.kliep_weights`: KLIEP (Sugiyama et al., 2008);
+* :func:`~tllab.ulsif_weights`: unconstrained least-squares importance fitting (Kanamori et
   al., 2009), closed form;
-* :func:`~tllab.reweight.classifier_weights`: the odds of a probabilistic domain classifier;
+* :func:`~tllab.classifier_weights`: the odds of a probabilistic domain classifier;
 
 all called as ``f(xs, xt, ...)`` and returning a tensor of shape ``(n_s,)`` on ``xs``'s
 device and dtype.  It also gives the tools that show what weights cost and how to use
-them: :func:`~tllab.reweight.effective_sample_size`, :func:`~tllab.reweight.flatten_weights`,
-:func:`~tllab.reweight.clip_weights`, :func:`~tllab.reweight.importance_weighted_risk` and
+them: :func:`~tllab.effective_sample_size`, :func:`~tllab.flatten_weights`,
+:func:`~tllab.clip_weights`, :func:`~tllab.importance_weighted_risk` and
 importance-weighted cross-validation,
-:func:`~tllab.reweight.iwcv_score` (Sugiyama, Krauledat & Müller, 2007).
+:func:`~tllab.iwcv_score` (Sugiyama, Krauledat & Müller, 2007).
 
 Kernel convention (as everywhere in :mod:`tllab`): Gaussian
 ``k(x, y) = exp(-||x - y||² / (2σ²))`` with ``bandwidth=σ``; ``"median"`` is

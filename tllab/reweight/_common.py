@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from .._checks import (
+    check_precision,
     check_samples,
 )
 from ..device import as_tensor
@@ -29,6 +30,7 @@ def _check_weights(w, name: str = "w") -> torch.Tensor:
         raise TypeError(f"{name} must be a numeric array-like; got {type(w).__name__}") from err
     if t.is_complex():
         raise TypeError(f"{name} must be real-valued; got complex dtype {t.dtype}")
+    check_precision(t, name)
     if t.ndim != 1:
         raise ValueError(f"{name} must be 1-D with shape (n,); got shape {tuple(t.shape)}")
     if t.numel() == 0:

@@ -1,8 +1,8 @@
 r"""What importance weights cost and how to use them.
 
-:func:`effective_sample_size`, :func:`flatten_weights`, :func:`clip_weights`,
-:func:`importance_weighted_risk` and importance-weighted cross-validation
-:func:`iwcv_score` (Sugiyama, Krauledat & Müller, 2007).
+:func:`~tllab.effective_sample_size`, :func:`~tllab.flatten_weights`, :func:`~tllab.clip_weights`,
+:func:`~tllab.importance_weighted_risk` and importance-weighted cross-validation
+:func:`~tllab.iwcv_score` (Sugiyama, Krauledat & Müller, 2007).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .._checks import (
     check_real,
     check_samples,
 )
+from .._scale import max_scale
 from ..classifier import _fold_ids
 from ..device import as_tensor
 from ._common import _check_weights
@@ -39,7 +40,8 @@ def effective_sample_size(w) -> torch.Tensor:
     r"""Kish's effective sample size ``(Σ w_i)² / Σ w_i²``.
 
     Equals ``n`` for constant weights and 1 when a single weight carries everything:
-    the number of unweighted samples that would give a mean of the same variance.
+    the number of unweighted samples that would give a mean of the same variance.  It does
+    not depend on the scale of ``w`` (weights of order 1e200 or 1e-200 are fine).
 
     Parameters
     ----------
@@ -58,8 +60,11 @@ def effective_sample_size(w) -> torch.Tensor:
     4.0
     >>> float(tllab.effective_sample_size([4.0, 0.0, 0.0, 0.0]))
     1.0
+    >>> float(tllab.effective_sample_size([1e200, 1e200]))  # the scale does not matter
+    2.0
     """
     w = _check_weights(w, "w")
+    w = w / max_scale(w)  # scale-free: (Σw)² and Σw² cannot overflow or underflow
     return w.sum() ** 2 / (w * w).sum()
 
 
@@ -68,7 +73,8 @@ def flatten_weights(w, gamma: float) -> torch.Tensor:
 
     ``γ = 1`` keeps the importance weights (unbiased, high variance), ``γ = 0`` gives
     uniform weights (no correction, low variance); values in between trade bias for
-    variance (Shimodaira, 2000).  ``0⁰`` is taken as 1.
+    variance (Shimodaira, 2000).  ``0⁰`` is taken as 1.  The result does not depend on the
+    scale of ``w``.
 
     Parameters
     ----------
@@ -87,7 +93,7 @@ def flatten_weights(w, gamma: float) -> torch.Tensor:
     """
     w = _check_weights(w, "w")
     gamma = check_real(gamma, "gamma", low=0.0)
-    v = w.pow(gamma)
+    v = (w / max_scale(w)).pow(gamma)  # w^γ of huge or tiny weights would overflow/underflow
     return v / v.mean()
 
 
@@ -118,7 +124,10 @@ def clip_weights(w, max_weight: float, *, normalize: bool = False) -> torch.Tens
     if not isinstance(normalize, bool):
         raise TypeError(f"normalize must be a bool; got {normalize!r}")
     out = w.clamp(max=max_weight)
-    return out / out.mean() if normalize else out
+    if not normalize:
+        return out
+    out = out / max_scale(out)
+    return out / out.mean()
 
 
 def importance_weighted_risk(losses, w, *, normalize: bool = False) -> torch.Tensor:
@@ -164,9 +173,12 @@ def importance_weighted_risk(losses, w, *, normalize: bool = False) -> torch.Ten
     if not isinstance(normalize, bool):
         raise TypeError(f"normalize must be a bool; got {normalize!r}")
     w = w.to(device=losses.device, dtype=torch.promote_types(w.dtype, losses.dtype))
+    # Rescaled by powers of two (exact) so that w_i ℓ_i and Σ w_i cannot overflow.
+    cw, cl = max_scale(w), max_scale(losses)
+    w, losses = w / cw, losses / cl
     if normalize:
-        return (w * losses).sum() / w.sum()
-    return (w * losses).mean()
+        return (w * losses).sum() / w.sum() * cl
+    return (w * losses).mean() * (cw * cl)
 
 
 def _loss_fn(loss) -> Callable:
@@ -216,7 +228,7 @@ def iwcv_score(
     With ``w = p_t/p_s`` this is (almost) unbiased for the *target* risk of the learner
     trained on ``(K−1)/K`` of the data, even though no target label is used; ordinary
     CV estimates the source risk instead.  Use it to pick a hyper-parameter (the one with
-    the smallest score), including the flattening ``γ`` of :func:`flatten_weights`.
+    the smallest score), including the flattening ``γ`` of :func:`~tllab.flatten_weights`.
 
     Parameters
     ----------
@@ -241,6 +253,12 @@ def iwcv_score(
     -------
     torch.Tensor
         0-d tensor on ``xs``'s device.
+
+    Raises
+    ------
+    ValueError
+        Also when the estimator predicts NaN/inf or the loss is not finite on a fold
+        (instead of returning a NaN risk).
 
     Examples
     --------
@@ -288,6 +306,10 @@ def iwcv_score(
         pred = _fit_predict(estimator, xs[tr], ys[tr], w[tr], xs[te], weighted_fit)
         pred = torch.as_tensor(np.asarray(pred) if not isinstance(pred, torch.Tensor) else pred)
         pred = pred.to(xs.device)
+        if pred.is_floating_point() and not bool(torch.isfinite(pred).all()):
+            raise ValueError(f"estimator returned non-finite predictions on fold {k} "
+                             f"({int((~torch.isfinite(pred)).sum())} NaN/inf of "
+                             f"{pred.numel()}); the IWCV risk would be NaN")
         y_te = ys[te]
         if pred.shape != y_te.shape:
             pred = pred.reshape(y_te.shape)
@@ -298,5 +320,7 @@ def iwcv_score(
         if fold_losses.shape != (int(te.sum()),):
             raise ValueError(f"loss must return one value per held-out example, shape "
                              f"({int(te.sum())},); got {tuple(fold_losses.shape)}")
+        if not bool(torch.isfinite(fold_losses).all()):
+            raise ValueError(f"loss returned non-finite values on fold {k}")
         risks.append((w[te] * fold_losses).mean())
     return torch.stack(risks).mean()

@@ -1,10 +1,10 @@
 r"""Direct density-ratio estimators ``w(x) = p_t(x) / p_s(x)`` evaluated at the source points.
 
-* :func:`kliep_weights`: KLIEP (Sugiyama et al., 2008), a log-barrier Newton solver;
-* :func:`ulsif_weights`: unconstrained least-squares importance fitting (Kanamori et al.,
+* :func:`~tllab.kliep_weights`: KLIEP (Sugiyama et al., 2008), a log-barrier Newton solver;
+* :func:`~tllab.ulsif_weights`: unconstrained least-squares importance fitting (Kanamori et al.,
   2009), closed form;
-* :func:`classifier_weights`: the odds of a probabilistic domain classifier;
-* :func:`select_ratio_bandwidth`: K-fold cross-validation of KLIEP's / uLSIF's own criterion.
+* :func:`~tllab.classifier_weights`: the odds of a probabilistic domain classifier;
+* :func:`~tllab.select_ratio_bandwidth`: K-fold cross-validation of KLIEP's / uLSIF's own criterion.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def kliep_weights(
     bandwidth : "median", "cv", float or list of float, default="median"
         σ of the Gaussian basis ``exp(-||x - c||²/(2σ²))``.  ``"cv"`` picks it as the
         original paper does, by likelihood cross-validation on the target
-        (:func:`select_ratio_bandwidth`); the median heuristic over-smooths when the
+        (:func:`~tllab.select_ratio_bandwidth`); the median heuristic over-smooths when the
         domains are far apart (weights close to uniform).
     n_basis : int, default=100
         Number of centres; all target points are used when ``n_t <= n_basis``.
@@ -203,7 +203,7 @@ def ulsif_weights(
 
     and ``ŵ(x_i) = φ(x_i)ᵀα``.  The clipping at 0 is the "u" (unconstrained, then
     rounded) of uLSIF.  Kanamori et al. choose σ and λ by cross-validation;
-    ``bandwidth="cv"`` chooses σ (for the given λ) by :func:`select_ratio_bandwidth`.
+    ``bandwidth="cv"`` chooses σ (for the given λ) by :func:`~tllab.select_ratio_bandwidth`.
 
     Parameters
     ----------
@@ -260,7 +260,7 @@ RATIO_CV_FACTORS = (0.25, 0.5, 1.0, 2.0)
 
 
 class BandwidthSelection(NamedTuple):
-    """Result of :func:`select_ratio_bandwidth`."""
+    """Result of :func:`~tllab.select_ratio_bandwidth`."""
 
     bandwidth: float
     """The candidate with the smallest held-out loss."""
@@ -303,7 +303,8 @@ def select_ratio_bandwidth(
     seed : int, default=0
         Seed of the folds (and of the centres of each fit).
     **kwargs
-        Passed to :func:`kliep_weights` / :func:`ulsif_weights` (e.g. ``n_basis``, ``reg``).
+        Passed to :func:`~tllab.kliep_weights` / :func:`~tllab.ulsif_weights` (e.g. ``n_basis``,
+        ``reg``).
 
     Returns
     -------

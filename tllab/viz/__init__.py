@@ -1,7 +1,9 @@
 """Views: figures, animations and live explorers.
 
-Generic pieces are here (:func:`figure_to_png`, :func:`precompute_grid`, :func:`grid_animation`,
-:func:`grid_jshtml`, :func:`parameter_explorer`, :func:`markdown_table`); each chapter's figures
+Generic pieces are here (:func:`~tllab.viz.figures.figure_to_png`,
+:func:`~tllab.viz.figures.precompute_grid`, :func:`~tllab.viz.figures.grid_animation`,
+:func:`~tllab.viz.figures.grid_jshtml`, :func:`~tllab.viz.widgets.parameter_explorer`,
+:func:`~tllab.viz.figures.markdown_table`); each chapter's figures
 and explorers are in their own module, e.g. ``from tllab.viz import distribution_shift``.
 Views may import studies and the core library; nothing below imports a view.
 """

@@ -146,7 +146,8 @@ def plot_js_study(by_size: dict, by_dim: dict | None = None):
     Parameters
     ----------
     by_size : dict
-        Output of :func:`~tllab.studies.distribution_shift.js_estimation_study` with one dimension
+        Output of :func:`~tllab.studies.distribution_shift.estimators.js_estimation_study` with one
+        dimension
         and several sizes.
     by_dim : dict, optional
         Output with one size and several dimensions (a second panel).
@@ -200,7 +201,7 @@ def plot_mmd_witness(x, y, points, witness):
     points : array-like of shape (k, 1)
         Where the witness was evaluated.
     witness : array-like of shape (k,)
-        From :func:`~tllab.studies.distribution_shift.mmd_witness`.
+        From :func:`~tllab.studies.distribution_shift.references.mmd_witness`.
 
     Returns
     -------
@@ -244,7 +245,8 @@ def plot_mmd_estimators(null: dict, alt: dict | None = None):
     Parameters
     ----------
     null : dict
-        :func:`~tllab.studies.distribution_shift.mmd_estimator_study` output without shift.
+        :func:`~tllab.studies.distribution_shift.estimators.mmd_estimator_study` output without
+        shift.
     alt : dict, optional
         The same with a shift (second panel).
 
@@ -293,7 +295,7 @@ def plot_bandwidth_curve(bandwidths, curve, *, median: float | None = None):
     ----------
     bandwidths : array-like
     curve : array-like
-        From :func:`~tllab.studies.distribution_shift.mmd_bandwidth_curve`.
+        From :func:`~tllab.studies.distribution_shift.references.mmd_bandwidth_curve`.
     median : float, optional
         The median-heuristic bandwidth, marked by a vertical line.
 
@@ -376,7 +378,7 @@ def plot_power_curve(out: dict):
     Parameters
     ----------
     out : dict
-        From :func:`~tllab.studies.distribution_shift.mmd_power_curve`.
+        From :func:`~tllab.studies.distribution_shift.testing.mmd_power_curve`.
 
     Returns
     -------
@@ -408,7 +410,7 @@ def plot_power_curve(out: dict):
 
 
 def plot_shift_explorer_state(state, fig=None):
-    """Draw a :class:`~tllab.studies.distribution_shift.ShiftExplorerState`.
+    """Draw a :class:`~tllab.studies.distribution_shift.experiments.ShiftExplorerState`.
 
     The two samples and the test's null.
 
@@ -463,7 +465,7 @@ def plot_digit_experiment(rows: Sequence):
     Parameters
     ----------
     rows : sequence of DigitShiftRow
-        From :func:`~tllab.studies.distribution_shift.digit_shift_experiment`.
+        From :func:`~tllab.studies.distribution_shift.experiments.digit_shift_experiment`.
 
     Returns
     -------
@@ -520,9 +522,10 @@ def shift_explorer(
 ):
     r"""Live explorer: move the target's mean, spread, rotation or noise; watch JS and MMD.
 
-    Each change redraws both samples (:func:`~tllab.data.gaussian_shift_pair`), the JS estimate,
+    Each change redraws both samples (:func:`~tllab.data.toy.gaussian_shift_pair`), the JS estimate,
     the unbiased MMD² and the permutation test's null distribution and p-value
-    (:func:`~tllab.studies.distribution_shift.shift_explorer_state`).  With ``n = 150`` and 200
+    (:func:`~tllab.studies.distribution_shift.experiments.shift_explorer_state`).  With ``n = 150``
+    and 200
     permutations a redraw takes well under a second on a laptop CPU.  The default target
     (:data:`SHIFT_EXPLORER_DEFAULTS`) is a shift that the eye barely sees and the test
     detects.  Needs ``ipywidgets``.
@@ -530,7 +533,7 @@ def shift_explorer(
     Parameters
     ----------
     mean, spread, rotation, noise : float
-        Initial target transform (see :func:`~tllab.data.gaussian_shift_pair`).
+        Initial target transform (see :func:`~tllab.data.toy.gaussian_shift_pair`).
     js_method : {"kde", "histogram"}, default="kde"
         Initial JS estimator (a dropdown).
     n : int, default=150
@@ -540,7 +543,7 @@ def shift_explorer(
     Returns
     -------
     ipywidgets.VBox
-        As :func:`parameter_explorer`.
+        As :func:`~tllab.viz.widgets.parameter_explorer`.
 
     Examples
     --------
@@ -590,9 +593,9 @@ def shift_explorer_jshtml(
 ) -> str:
     r"""Kernel-free fallback of :func:`shift_explorer`: an animation over one parameter.
 
-    The states are precomputed (:func:`~tllab.viz.precompute_grid`) for each value of
+    The states are precomputed (:func:`~tllab.viz.figures.precompute_grid`) for each value of
     ``parameter`` with the other parameters at :data:`SHIFT_EXPLORER_DEFAULTS` (or
-    ``fixed``), then rendered with :func:`~tllab.viz.grid_jshtml`.
+    ``fixed``), then rendered with :func:`~tllab.viz.figures.grid_jshtml`.
 
     Parameters
     ----------
@@ -604,7 +607,8 @@ def shift_explorer_jshtml(
     interval : int, default=900
         Milliseconds per frame.
     **fixed
-        Other arguments of :func:`~tllab.studies.distribution_shift.shift_explorer_state` (target
+        Other arguments of
+        :func:`~tllab.studies.distribution_shift.experiments.shift_explorer_state` (target
         parameters, ``n``, ``n_permutations``, ``js_method``, ``seed``).
 
     Returns

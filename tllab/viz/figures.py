@@ -19,6 +19,8 @@ import torch
 from .._checks import check_choice, check_int
 
 __all__ = [
+    "Table",
+    "markdown_table",
     "figure_to_png",
     "precompute_grid",
     "grid_animation",

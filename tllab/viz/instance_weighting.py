@@ -45,7 +45,7 @@ __all__ = [
 
 
 def comparison_table(rows: Sequence[MethodResult]) -> Table:
-    r"""The table of :func:`~tllab.studies.instance_weighting.compare_weighting_methods`.
+    r"""The table of :func:`~tllab.studies.instance_weighting.weights.compare_weighting_methods`.
 
     Parameters
     ----------
@@ -82,9 +82,9 @@ def plot_regression_fits(data: ShiftData, fits: dict, *, params: dict | None = N
     ----------
     data : ShiftData
     fits : dict
-        ``{label: coef}`` of :func:`weighted_least_squares` fits.
+        ``{label: coef}`` of :func:`~tllab.weighted_least_squares` fits.
     params : dict, optional
-        Default :data:`SHIMODAIRA` (for the density panel).
+        Default :data:`~tllab.data.covariate.SHIMODAIRA` (for the density panel).
 
     Returns
     -------
@@ -151,9 +151,11 @@ def plot_weights_comparison(data: ShiftData, rows: Sequence[MethodResult], *,
     ----------
     data : ShiftData
     rows : sequence of MethodResult
-        From :func:`compare_weighting_methods`; ``"uniform"`` and ``"true"`` rows are skipped.
+        From :func:`~tllab.studies.instance_weighting.weights.compare_weighting_methods`;
+        ``"uniform"`` and
+        ``"true"`` rows are skipped.
     params : dict, optional
-        Default :data:`SHIMODAIRA`.
+        Default :data:`~tllab.data.covariate.SHIMODAIRA`.
 
     Returns
     -------
@@ -205,7 +207,7 @@ def plot_flattening_curve(out: dict):
     Parameters
     ----------
     out : dict
-        From :func:`flattening_curve`.
+        From :func:`~tllab.studies.instance_weighting.flattening.flattening_curve`.
 
     Returns
     -------
@@ -247,7 +249,7 @@ def plot_cv_selection(out: dict):
     Parameters
     ----------
     out : dict
-        From :func:`cv_flattening_selection`.
+        From :func:`~tllab.studies.instance_weighting.flattening.cv_flattening_selection`.
 
     Returns
     -------
@@ -290,10 +292,10 @@ def plot_classification(data: ShiftData, rows: Sequence[ClassificationResult], *
     Parameters
     ----------
     data : ShiftData
-        From :func:`make_covariate_shift_classification`.
+        From :func:`~tllab.data.covariate.make_covariate_shift_classification`.
     rows : sequence of ClassificationResult
     curvature : float, default=0.6
-        Of :func:`class_probability`.
+        Of :func:`~tllab.data.covariate.class_probability`.
 
     Returns
     -------
@@ -339,7 +341,9 @@ def plot_classification(data: ShiftData, rows: Sequence[ClassificationResult], *
 
 
 def plot_explorer_state(state: ExplorerState, fig=None):
-    r"""Draw an :class:`ExplorerState`: laws and weights (left), data and fits (right).
+    r"""Draw one explorer state: laws and weights (left), data and fits (right).
+
+    The state is an :class:`~tllab.studies.instance_weighting.explorer.ExplorerState`.
 
     Parameters
     ----------
@@ -472,7 +476,8 @@ def explorer_animation(mu_values: Sequence[float] = tuple(np.round(np.linspace(-
     r"""Kernel-free fallback of the explorer: an animation over a grid of target means.
 
     One frame per value of ``mu_values`` (target ``N(μ, sigma_t²)``), precomputed with
-    :func:`explorer_state` and drawn with :func:`plot_explorer_state`.
+    :func:`~tllab.studies.instance_weighting.explorer.explorer_state` and drawn with
+    :func:`plot_explorer_state`.
 
     Parameters
     ----------
