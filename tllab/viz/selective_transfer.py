@@ -321,7 +321,7 @@ def plot_metric_embeddings(study: MetricStudy):
 
 
 def plot_explorer_state(state: ExplorerState, fig=None):
-    r"""Draw one :class:`~tllab.studies.selective_transfer.ExplorerState`.
+    r"""Draw one :class:`~tllab.studies.selective_transfer.gates.ExplorerState`.
 
     Left: the learned gates coloured by the truth, with each feature's discrepancy ``D_j``
     (black dots, right axis); right: target accuracy without a gate, with it, and with the
@@ -373,7 +373,7 @@ def selective_explorer(n_shifted: int = 4, shift: float = 1.5, kind: str = "sigm
                        penalty: float = 1.0):
     r"""Live explorer: how many features shift and how far, the gate kind and ``λ``.
 
-    Each change redraws a fresh :func:`~tllab.studies.selective_transfer.explorer_state`
+    Each change redraws a fresh :func:`~tllab.studies.selective_transfer.gates.explorer_state`
     (about a second).  The default (4 of 10 features moved by 1.5, sigmoid gates, λ = 1)
     shows the gates closing exactly the domain-specific features.  Needs ``ipywidgets``.
 
@@ -418,7 +418,7 @@ def explorer_jshtml(shifts: Sequence[float] = (0.0, 0.5, 1.0, 1.5, 2.5), *,
         The shift of the domain-specific features in each frame.
     dpi : int, default=80
     **kwargs
-        Other arguments of :func:`~tllab.studies.selective_transfer.explorer_state`
+        Other arguments of :func:`~tllab.studies.selective_transfer.gates.explorer_state`
         (``n_shifted``, ``kind``, ``penalty``, ...).
 
     Returns

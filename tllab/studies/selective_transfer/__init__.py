@@ -3,14 +3,19 @@ r"""The experiments of the selective-transfer chapter; each returns plain number
 One module per concept (``gates``, ``selection``, ``sharing``); everything is
 re-exported here, so ``from tllab.studies import selective_transfer as study`` gives it all.
 
-* :func:`gate_auc` scores learned gates against the known transferable features;
-* :func:`gate_study` (gates against the truth, sigmoid and softmax, with and without the
-  shift penalty, over seeds) and :func:`gate_level_sweep` (how the gates' level depends on
-  the number of shifted features);
-* :func:`selection_study`: selecting source samples against using them all;
-* :func:`multitask_study` and :func:`metric_study`: the short sections on multi-task and
-  metric learning;
-* :func:`explorer_state`, one state of the chapter's explorer (drawn by :mod:`tllab.viz`).
+* ``gates``: :func:`~tllab.studies.selective_transfer.gates.gate_auc` scores learned gates
+  against the known transferable features;
+  :func:`~tllab.studies.selective_transfer.gates.gate_study` (gates against the truth, sigmoid
+  and softmax, with and without the shift penalty, over seeds),
+  :func:`~tllab.studies.selective_transfer.gates.gate_level_sweep` (how the gates' level
+  depends on the number of shifted features) and
+  :func:`~tllab.studies.selective_transfer.gates.explorer_state` (one state of the chapter's
+  explorer, drawn by :mod:`tllab.viz`);
+* ``selection``: :func:`~tllab.studies.selective_transfer.selection.selection_study`,
+  selecting source samples against using them all;
+* ``sharing``: :func:`~tllab.studies.selective_transfer.sharing.multitask_study` and
+  :func:`~tllab.studies.selective_transfer.sharing.metric_study`, the short sections on
+  multi-task and metric learning.
 """
 
 from ._common import TEST_SEED_OFFSET
