@@ -36,7 +36,9 @@ Random draws use a CPU ``torch.Generator`` seeded by ``seed`` and are then moved
 The covariate-shift problems of the instance-weighting chapter (Shimodaira's regression and
 its classification analogue) live in :mod:`tllab.data.covariate`; the generalisation
 chapter's regression between two Beta laws on [−1, 1] in :mod:`tllab.data.interval`, and
-label-preserving random image transforms for data augmentation in :mod:`tllab.data.augment`.
+label-preserving random image transforms for data augmentation in :mod:`tllab.data.augment`;
+the selective-transfer problems with a known answer (which features transfer, which source
+points are relevant, two related tasks) in :mod:`tllab.data.selective`.
 """
 
 from ._common import DomainPair
@@ -70,6 +72,14 @@ from .interval import (
     wiggly_function,
 )
 from .rendered import DIGIT_FONTS, render_digits
+from .selective import (
+    FeatureShiftData,
+    MixedSourceData,
+    RelatedTasks,
+    make_feature_shift,
+    make_mixed_source,
+    make_related_tasks,
+)
 from .toy import (
     concept_shift,
     covariate_label_probability,
@@ -113,4 +123,10 @@ __all__ = [
     "digit_domains",
     "DIGIT_FONTS",
     "render_digits",
+    "FeatureShiftData",
+    "make_feature_shift",
+    "MixedSourceData",
+    "make_mixed_source",
+    "RelatedTasks",
+    "make_related_tasks",
 ]
