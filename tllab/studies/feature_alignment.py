@@ -68,7 +68,7 @@ _DEEP = {"deep_coral": "coral", "mmd": "mmd", "dann": "dann"}
 DEFAULT_WEIGHTS = {"deep_coral": 10.0, "mmd": 1.0, "dann": 1.0}
 #: Training budget and network of the two-moons experiments (8 features: with wider ones
 #: the adversarial and MMD terms rarely find the rotation back).
-MOONS_SETTINGS = {"epochs": 100, "batch_size": 64, "n_features": 8, "n_components": 2}
+MOONS_SETTINGS = {"epochs": 100, "batch_size": 128, "n_features": 8, "n_components": 2}
 #: The same for the 8x8 digits.
 DIGITS_SETTINGS = {"epochs": 20, "batch_size": 128, "n_features": 32, "n_components": 20}
 
@@ -404,7 +404,7 @@ class ExplorerState(NamedTuple):
     accuracy_source_only: float
 
 
-def explorer_state(angle: float = 40.0, weight: float = 1.0, method: str = "mmd", *,
+def explorer_state(angle: float = 40.0, weight: float = 1.0, method: str = "dann", *,
                    seed: int = 0, n: int = 300, epochs: int = 100) -> ExplorerState:
     """Rotated moons at ``angle``; a network trained with ``method`` at weight λ = ``weight``
     and, from the same start, one trained on the source only.

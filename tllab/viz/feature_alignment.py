@@ -241,7 +241,7 @@ def plot_explorer_state(state: ExplorerState, fig=None):
     return fig
 
 
-def feature_alignment_explorer(angle: float = 40.0, weight: float = 1.0, method: str = "mmd"):
+def feature_alignment_explorer(angle: float = 40.0, weight: float = 1.0, method: str = "dann"):
     r"""Live explorer: rotate the target moons, change λ and the method, watch the boundary.
 
     Each change retrains two small networks (about a second).  Needs ``ipywidgets``.
@@ -277,7 +277,7 @@ def feature_alignment_explorer(angle: float = 40.0, weight: float = 1.0, method:
 
 
 def explorer_animation(angles: Sequence[float] = (0.0, 15.0, 30.0, 45.0, 60.0, 75.0, 90.0), *,
-                       weight: float = 1.0, method: str = "mmd", dpi: int = 80):
+                       weight: float = 1.0, method: str = "dann", dpi: int = 80):
     r"""Kernel-free fallback of the explorer: one frame per rotation angle.
 
     Returns
@@ -294,7 +294,7 @@ def explorer_animation(angles: Sequence[float] = (0.0, 15.0, 30.0, 45.0, 60.0, 7
 
 
 def explorer_jshtml(angles: Sequence[float] = (0.0, 15.0, 30.0, 45.0, 60.0, 75.0, 90.0), *,
-                    weight: float = 1.0, method: str = "mmd", dpi: int = 80) -> str:
+                    weight: float = 1.0, method: str = "dann", dpi: int = 80) -> str:
     r"""HTML player of :func:`explorer_animation` (works in a static page).
 
     Examples
