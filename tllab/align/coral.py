@@ -39,12 +39,13 @@ class CORAL(FittedAligner):
         standardised features).  0 needs full-rank covariances.
     center : bool, default=True
 
-    Attributes
-    ----------
-    mean_source_, mean_target_ : torch.Tensor of shape (d,)
-    matrix_ : torch.Tensor of shape (d, d)
-        ``A`` (float64, on the fit data's device).
-    n_features_in_ : int
+    Notes
+    -----
+    Fitted attributes, set by ``fit``:
+
+    * ``mean_source_``, ``mean_target_`` (torch.Tensor of shape (d,))
+    * ``matrix_`` (torch.Tensor of shape (d, d)): ``A`` (float64, on the fit data's device).
+    * ``n_features_in_`` (int)
 
     Examples
     --------

@@ -29,14 +29,15 @@ class SubspaceAlignment(FittedAligner):
     n_components : int
         Dimension ``k`` of the subspaces, ``1 <= k <= min(d, n - 1, m - 1)``.
 
-    Attributes
-    ----------
-    mean_source_, mean_target_ : torch.Tensor of shape (d,)
-    basis_source_, basis_target_ : torch.Tensor of shape (d, k)
-        ``P_s`` and ``P_t`` (float64).
-    alignment_ : torch.Tensor of shape (k, k)
-        ``M``.
-    n_features_in_ : int
+    Notes
+    -----
+    Fitted attributes, set by ``fit``:
+
+    * ``mean_source_``, ``mean_target_`` (torch.Tensor of shape (d,))
+    * ``basis_source_``, ``basis_target_`` (torch.Tensor of shape (d, k)): ``P_s`` and ``P_t``
+      (float64).
+    * ``alignment_`` (torch.Tensor of shape (k, k)): ``M``.
+    * ``n_features_in_`` (int)
 
     Examples
     --------

@@ -109,19 +109,19 @@ class TCA(FittedAligner):
     block_size : int, optional
         Rows per kernel tile in the landmark solver and in ``transform``.
 
-    Attributes
-    ----------
-    bandwidth_ : list of float
-        The Gaussian bandwidth(s) used.
-    mean_ : torch.Tensor of shape (d,)
-        Pooled mean ``z̄``.
-    projection_ : torch.Tensor of shape (d, k)
-        Linear kernel: the embedding is ``(x - z̄) @ projection_``.
-    support_ : torch.Tensor of shape (N or r, d)
-        Gaussian kernel: the pooled sample (exact) or the landmarks.
-    coef_ : torch.Tensor of shape (N or r, k)
-        Gaussian kernel: the embedding is ``k(x, support_) @ coef_``.
-    n_features_in_ : int
+    Notes
+    -----
+    Fitted attributes, set by ``fit``:
+
+    * ``bandwidth_`` (list of float): The Gaussian bandwidth(s) used.
+    * ``mean_`` (torch.Tensor of shape (d,)): Pooled mean ``z̄``.
+    * ``projection_`` (torch.Tensor of shape (d, k)): Linear kernel: the embedding is ``(x - z̄) @
+      projection_``.
+    * ``support_`` (torch.Tensor of shape (N or r, d)): Gaussian kernel: the pooled sample (exact)
+      or the landmarks.
+    * ``coef_`` (torch.Tensor of shape (N or r, k)): Gaussian kernel: the embedding is ``k(x,
+      support_) @ coef_``.
+    * ``n_features_in_`` (int)
 
     Examples
     --------
