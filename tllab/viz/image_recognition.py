@@ -429,14 +429,14 @@ def image_recognition_explorer(model, n_frozen: int = 1, lr: float = 1e-3, per_c
 
 
 def explorer_jshtml(model, frames: Sequence[tuple[int, int]] = tuple(
-        (k, b) for b in (1, 5, 10) for k in (0, 1, 2, 3)), *, lr: float = 1e-3,
+        (k, b) for b in (1, 10) for k in (0, 1, 2, 3)), *, lr: float = 1e-3,
         dpi: int = 80, **kwargs: Any) -> str:
     r"""Kernel-free fallback of the explorer: one frame per ``(n_frozen, per_class)`` pair.
 
     Parameters
     ----------
     model : SmallCNN
-    frames : sequence of (int, int), default=frozen blocks 0–3 for 1, 5 and 10 labels/class
+    frames : sequence of (int, int), default=frozen blocks 0–3 for 1 and 10 labels/class
     lr : float, default=1e-3
     dpi : int, default=80
     **kwargs
