@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from ._common import FittedAligner, check_n_components, check_pair, covariance64, top_eigenvectors
+from ._common import FittedAligner, check_n_components, covariance64, top_eigenvectors
 
 __all__ = ["SubspaceAlignment", "subspace_alignment"]
 
@@ -53,20 +53,7 @@ class SubspaceAlignment(FittedAligner):
     def __init__(self, n_components: int) -> None:
         self.n_components = check_n_components(n_components, 10**9, "")
 
-    def fit(self, xs, xt) -> SubspaceAlignment:
-        """Fit both PCA bases and the alignment ``M``.
-
-        Parameters
-        ----------
-        xs : array-like of shape (n, d)
-        xt : array-like of shape (m, d)
-
-        Returns
-        -------
-        SubspaceAlignment
-            ``self``.
-        """
-        xs, xt = check_pair(xs, xt)
+    def _fit(self, xs: torch.Tensor, xt: torch.Tensor) -> None:
         d = xs.shape[1]
         k = check_n_components(self.n_components, min(d, xs.shape[0] - 1, xt.shape[0] - 1),
                                "the features and each sample size minus one")
@@ -76,23 +63,9 @@ class SubspaceAlignment(FittedAligner):
         _, self.basis_target_ = top_eigenvectors(covariance64(xt), k)
         self.alignment_ = self.basis_source_.T @ self.basis_target_
         self.n_features_in_ = d
-        return self
 
-    def transform(self, x, domain: str = "source") -> torch.Tensor:
-        """Project ``x`` into the aligned ``k``-dimensional coordinates.
-
-        Parameters
-        ----------
-        x : array-like of shape (n, d)
-        domain : {"source", "target"}, default="source"
-            Which domain ``x`` comes from.
-
-        Returns
-        -------
-        torch.Tensor of shape (n, k)
-            On ``x``'s device, in ``x``'s dtype.
-        """
-        x = self._check_x(x, domain)
+    def _apply(self, x: torch.Tensor, domain: str) -> torch.Tensor:
+        """``(x - μ_s) P_s M`` for source data, ``(x - μ_t) P_t`` for target data."""
         if domain == "source":
             proj, mean = self.basis_source_ @ self.alignment_, self.mean_source_
         else:
