@@ -47,7 +47,7 @@ class AdaptResult(NamedTuple):
     """Mean alignment term per epoch, before the ``weight`` (DANN: the discriminator's
     binary cross-entropy); None without alignment."""
     domain_accuracy: list[float] | None
-    """DANN only: the discriminator's accuracy on the training batches, per epoch."""
+    """The DANN discriminator's accuracy on the training batches, per epoch (else None)."""
 
 
 def _check_data(x, name: str, min_samples: int = 1) -> torch.Tensor:
@@ -175,8 +175,9 @@ def fit_adapted(
     where ``f`` are the features flattened to ``(batch, -1)`` and ``A`` is
 
     * ``None``: nothing (source-only; the target batch is not even drawn);
-    * ``"coral"``: :func:`tllab.align.coral_loss` (Deep CORAL);
-    * ``"mmd"``: :func:`tllab.align.mmd_loss` (Gaussian kernel, median bandwidth per batch);
+    * ``"coral"``: :func:`tllab.align.losses.coral_loss` (Deep CORAL);
+    * ``"mmd"``: :func:`tllab.align.losses.mmd_loss` (Gaussian kernel, median bandwidth per
+      batch);
     * a callable ``A(fs, ft) -> 0-d tensor``, e.g. ``MMDLoss(bandwidth=[1, 2, 4])`` (DAN);
     * ``"dann"``: the binary cross-entropy of a domain discriminator (source = 1) fed
       through :func:`tllab.adversarial.grad_reverse` with coefficient

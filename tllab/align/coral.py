@@ -39,12 +39,8 @@ class CORAL(FittedAligner):
         standardised features).  0 needs full-rank covariances.
     center : bool, default=True
 
-    Attributes
-    ----------
-    mean_source_, mean_target_ : torch.Tensor of shape (d,)
-    matrix_ : torch.Tensor of shape (d, d)
-        ``A`` (float64, on the fit data's device).
-    n_features_in_ : int
+    After ``fit``: ``mean_source_`` and ``mean_target_`` (the two means), ``matrix_`` (``A``,
+    ``d x d``, float64 on the fit data's device) and ``n_features_in_``.
 
     Examples
     --------

@@ -29,14 +29,9 @@ class SubspaceAlignment(FittedAligner):
     n_components : int
         Dimension ``k`` of the subspaces, ``1 <= k <= min(d, n - 1, m - 1)``.
 
-    Attributes
-    ----------
-    mean_source_, mean_target_ : torch.Tensor of shape (d,)
-    basis_source_, basis_target_ : torch.Tensor of shape (d, k)
-        ``P_s`` and ``P_t`` (float64).
-    alignment_ : torch.Tensor of shape (k, k)
-        ``M``.
-    n_features_in_ : int
+    After ``fit``: ``mean_source_`` and ``mean_target_``, ``basis_source_`` and
+    ``basis_target_`` (``P_s`` and ``P_t``, ``d x k``, float64), ``alignment_`` (``M``,
+    ``k x k``) and ``n_features_in_``.
 
     Examples
     --------

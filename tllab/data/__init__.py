@@ -10,7 +10,8 @@ Two families, both seeded and returning torch tensors:
   - :func:`concept_shift`: ``p(x)`` is shared, ``p(y | x)`` changes;
   - :func:`gaussian_shift_pair`: unlabelled samples whose target can be moved, spread,
     rotated and blurred by noise (the distribution-shift explorer's data);
-  - :func:`rotated_moons`: two half-moons, the target rotated (feature alignment).
+  - :func:`~tllab.data.toy.rotated_moons`: two half-moons, the target rotated (feature
+    alignment).
 
   Each labelled generator returns a :class:`DomainPair` ``(xs, ys, xt, yt)``.
 
