@@ -9,10 +9,14 @@ Run from the repository root::
 Problem (d = 64, two classes): latent z ~ N(0, I₆₄), label y = 1[w·z + 0.3 ε > 0]; source
 x = z Aₛ, target x = z Aₜ + b with random full-rank Aₛ, Aₜ and shift b (a different linear
 "sensor" per domain), n source and n target points.  Every (implementation, method, n) case
-runs in its own subprocess: time = median of ``--repeats`` runs after a warm-up when a run
-takes under 10 s (one run otherwise); peak MiB = growth of ``ru_maxrss`` after imports and
-data.  Accuracy: the same scikit-learn logistic regression trained on the mapped source,
-scored on the mapped target.  Agreement with skada on the same data:
+runs in its own subprocess with ``BENCH_THREADS`` intra-op threads (default: torch's) for
+torch and ``OMP_NUM_THREADS`` for NumPy/SciPy: time = median of ``--repeats`` runs (at least 9
+when a run takes under 0.5 s) after a warm-up when a run takes under 10 s (one run otherwise);
+peak MiB = growth of the resident set's high-water mark (``VmHWM``, reset as in
+``bench_mmd.py``) over the resident set once the data are made (after the warm-up if any).
+Accuracy: the same scikit-learn logistic regression trained on the mapped source, scored on the
+mapped target.
+Agreement with skada on the same data:
 
 * CORAL: tllab ``CORAL(reg=0)`` against skada ``CORALAdapter(reg=None)`` (both: centred
   domains, no shrinkage; tllab's output is shifted by the target mean, removed before
@@ -23,8 +27,8 @@ scored on the mapped target.  Agreement with skada on the same data:
   tllab μ = 1 ⇔ skada mu = 1): largest principal angle between the two embeddings of the
   pooled sample.  skada solves ``eigh(solve(I + mu KLK, KHK))``, an eigendecomposition of a
   non-symmetric matrix through a symmetric solver, so its embedding is not TCA's exact one;
-  compare accuracies.  TCA-landmark (tllab, ``n_landmarks``) is compared with tllab's exact
-  solution where that runs.
+  compare accuracies.  TCA with landmarks (tllab, ``--landmarks`` r, one row per r) is
+  compared with tllab's exact solution where that runs (largest principal angle).
 
 The exact TCA (tllab and skada: N = 2n, several N x N float64 matrices, O(N³)) is skipped
 above ``--tca-exact-max`` points per domain, with the reason printed.
@@ -35,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -61,7 +64,7 @@ def make_data(n: int):
     return zs @ a_s, ys, zt @ a_t + b, yt
 
 
-def fit_map(impl: str, method: str, xs, xt, n_landmarks: int):
+def fit_map(impl: str, method: str, xs, xt):
     """Return the mapped (source, target) as NumPy arrays."""
     import numpy as np
 
@@ -72,11 +75,13 @@ def fit_map(impl: str, method: str, xs, xt, n_landmarks: int):
         from tllab.align import CORAL, TCA, SubspaceAlignment
 
         a, b = torch.from_numpy(xs), torch.from_numpy(xt)
-        est = {"coral": lambda: CORAL(reg=0.0),
-               "subspace": lambda: SubspaceAlignment(K),
-               "tca": lambda: TCA(K, kernel="gaussian", bandwidth=sigma, mu=1.0),
-               "tca-landmark": lambda: TCA(K, kernel="gaussian", bandwidth=sigma, mu=1.0,
-                                           n_landmarks=n_landmarks)}[method]()
+        if method.startswith("tca-lm"):
+            est = TCA(K, kernel="gaussian", bandwidth=sigma, mu=1.0,
+                      n_landmarks=int(method[6:]))
+        else:
+            est = {"coral": lambda: CORAL(reg=0.0),
+                   "subspace": lambda: SubspaceAlignment(K),
+                   "tca": lambda: TCA(K, kernel="gaussian", bandwidth=sigma, mu=1.0)}[method]()
         zs, zt = est.fit_transform(a, b)
         return zs.numpy(), zt.numpy()
     from skada import CORALAdapter, SubspaceAlignmentAdapter, TransferComponentAnalysisAdapter
@@ -93,28 +98,30 @@ def fit_map(impl: str, method: str, xs, xt, n_landmarks: int):
     return out[: len(xs)], out[len(xs):]
 
 
-def worker(impl, method, n, repeats, n_landmarks, out_path) -> None:
+def worker(impl, method, n, repeats, out_path) -> None:
     import numpy as np
     import torch
+    from bench_mmd import _reset_peak_rss, _status_kb
 
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", torch.get_num_threads())))
     if impl == "skada":
         import skada  # noqa: F401  (imported before the clock starts)
     else:
         import tllab.align  # noqa: F401
     xs, _, xt, _ = make_data(n)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = _reset_peak_rss()
     t0 = time.perf_counter()
-    zs, zt = fit_map(impl, method, xs, xt, n_landmarks)
+    zs, zt = fit_map(impl, method, xs, xt)
     first = time.perf_counter() - t0
     times = [first]
-    if first < 10:
+    if first < 10:  # the first run was a warm-up: measure memory and time after it
+        base = _reset_peak_rss()
         times = []
-        for _ in range(repeats):
+        for _ in range(repeats if first > 0.5 else max(repeats, 9)):  # ms-scale: more runs
             t0 = time.perf_counter()
-            zs, zt = fit_map(impl, method, xs, xt, n_landmarks)
+            zs, zt = fit_map(impl, method, xs, xt)
             times.append(time.perf_counter() - t0)
-    peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+    peak = (_status_kb("VmHWM") - base) / 1024
     np.save(out_path, np.vstack([zs, zt]).astype(np.float64))
     print("RESULT " + json.dumps({"time": statistics.median(times), "runs": len(times),
                                   "warm": first < 10, "peak_mib": peak}))
@@ -149,13 +156,15 @@ def main() -> None:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--tca-exact-max", type=int, default=2000)
-    p.add_argument("--landmarks", type=int, default=500)
+    p.add_argument("--landmarks", type=int, nargs="+", default=[500, 1000])
+    p.add_argument("--methods", nargs="+", default=["coral", "subspace", "tca", "tca-lm"],
+                   help="subset of coral subspace tca tca-lm")
     p.add_argument("--worker", nargs=4, metavar=("IMPL", "METHOD", "N", "OUT"),
                    help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         impl, method, n, out = args.worker
-        worker(impl, method, int(n), args.repeats, args.landmarks, out)
+        worker(impl, method, int(n), args.repeats, out)
         return
     if args.quick:
         args.sizes, args.repeats = [1000, 2000], 1
@@ -169,11 +178,13 @@ def main() -> None:
         have_skada = True
     except ImportError:
         peers, have_skada = ["skada not installed: peers skipped"], False
-    print(f"# torch {torch.__version__}, threads {os.environ.get('OMP_NUM_THREADS', '?')}, "
-          f"{'; '.join(peers)}; d={D}, k={K}, landmarks={args.landmarks}")
+    print(f"# torch {torch.__version__}, BENCH_THREADS={os.environ.get('BENCH_THREADS', '-')}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}, {'; '.join(peers)}; "
+          f"d={D}, k={K}")
     cases = [("coral", "tllab"), ("coral", "skada"), ("subspace", "tllab"),
-             ("subspace", "skada"), ("tca", "tllab"), ("tca", "skada"),
-             ("tca-landmark", "tllab")]
+             ("subspace", "skada"), ("tca", "tllab"), ("tca", "skada")]
+    cases += [(f"tca-lm{r}", "tllab") for r in args.landmarks]
+    cases = [c for c in cases if c[0].rstrip("0123456789") in args.methods]
     rows = []
     tmp = tempfile.mkdtemp(prefix="bench_align_")
     for n in args.sizes:
@@ -191,7 +202,7 @@ def main() -> None:
                 continue
             out = os.path.join(tmp, f"{method}_{impl}_{n}.npy")
             cmd = [sys.executable, os.path.abspath(__file__), "--worker", impl, method, str(n),
-                   out, "--repeats", str(args.repeats), "--landmarks", str(args.landmarks)]
+                   out, "--repeats", str(args.repeats)]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
             if proc.returncode != 0 or not line:
@@ -206,7 +217,7 @@ def main() -> None:
                     if (method, "tllab") in outs else "—"
                 speed = f"{r['time'] / outs[(method, 'tllab')][1]['time']:.1f}x" \
                     if (method, "tllab") in outs else "—"
-            elif method == "tca-landmark" and ("tca", "tllab") in outs:
+            elif method.startswith("tca-lm") and ("tca", "tllab") in outs:
                 agree = "vs exact " + agreement("tca", z, outs[("tca", "tllab")][0], n, xt)
                 speed = "—"
             else:

@@ -47,7 +47,7 @@ class AdaptResult(NamedTuple):
     """Mean alignment term per epoch, before the ``weight`` (DANN: the discriminator's
     binary cross-entropy); None without alignment."""
     domain_accuracy: list[float] | None
-    """The discriminator's accuracy on the training batches, per epoch; set for DANN only."""
+    """The DANN discriminator's accuracy on the training batches, per epoch (else None)."""
 
 
 def _check_data(x, name: str, min_samples: int = 1) -> torch.Tensor:
@@ -175,8 +175,9 @@ def fit_adapted(
     where ``f`` are the features flattened to ``(batch, -1)`` and ``A`` is
 
     * ``None``: nothing (source-only; the target batch is not even drawn);
-    * ``"coral"``: :func:`~tllab.align.losses.coral_loss` (Deep CORAL);
-    * ``"mmd"``: :func:`~tllab.align.losses.mmd_loss` (Gaussian kernel, median bandwidth per batch);
+    * ``"coral"``: :func:`tllab.align.losses.coral_loss` (Deep CORAL);
+    * ``"mmd"``: :func:`tllab.align.losses.mmd_loss` (Gaussian kernel, median bandwidth per
+      batch);
     * a callable ``A(fs, ft) -> 0-d tensor``, e.g. ``MMDLoss(bandwidth=[1, 2, 4])`` (DAN);
     * ``"dann"``: the binary cross-entropy of a domain discriminator (source = 1) fed
       through :func:`tllab.adversarial.grad_reverse` with coefficient
@@ -321,7 +322,7 @@ def fit_adapted(
                      leave=False)
         for epoch in bar:
             perm = torch.randperm(n_s, generator=gen)
-            sums = torch.zeros(3, dtype=torch.float64)
+            sums = torch.zeros(3, dtype=torch.float64, device=device)  # no host sync per step
             for k in range(steps):
                 idx = perm[k * bs:(k + 1) * bs]
                 parts = [move(xs, idx)]
@@ -335,11 +336,12 @@ def fit_adapted(
                     parts.append(move(xt, next(target_stream)))
                 f = features(torch.cat(parts))
                 logits = head(f[:n_lab])
-                y_all = torch.cat(labels)
-                if logits.ndim != 2 or int(y_all.max()) >= logits.shape[1]:
-                    raise ValueError(
-                        f"head must return (batch, n_classes) logits with n_classes above the "
-                        f"largest label {int(y_all.max())}; got shape {tuple(logits.shape)}")
+                if epoch == 0 and k == 0:
+                    top = max(int(ys.max()), int(yl.max()) if yl is not None else 0)
+                    if logits.ndim != 2 or top >= logits.shape[1]:
+                        raise ValueError(
+                            f"head must return (batch, n_classes) logits with n_classes above "
+                            f"the largest label {top}; got shape {tuple(logits.shape)}")
                 # one CE per labelled group, so a handful of target labels is not drowned out
                 loss_cls = ce(logits[:bs], labels[0])
                 if xl is not None:
@@ -353,15 +355,15 @@ def fit_adapted(
                         d_labels = torch.cat([fs.new_ones(fs.shape[0]), ft.new_zeros(ft.shape[0])])
                         a = bce(d_logits, d_labels)
                         acc = ((d_logits > 0) == (d_labels > 0.5)).float().mean()
-                        sums[2] += float(acc)
+                        sums[2] += acc.detach().double()
                     else:
                         a = loss_fn(fs, ft)
                     loss = loss + weight * a
-                    sums[1] += float(a.detach())
+                    sums[1] += a.detach().double()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                sums[0] += float(loss_cls.detach())
+                sums[0] += loss_cls.detach().double()
             means = (sums / steps).tolist()
             history_cls.append(means[0])
             if aligning:

@@ -97,6 +97,7 @@ class GradientReversal(nn.Module):
         self._coeff = _check_coeff(value)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` unchanged; its gradient is multiplied by ``-coeff``."""
         return grad_reverse(x, self._coeff)
 
     def extra_repr(self) -> str:
@@ -163,6 +164,7 @@ class DomainDiscriminator(nn.Module):
         )
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
+        """One logit per row of the ``(n, in_features)`` features ``f``, shape ``(n,)``."""
         if f.ndim != 2 or f.shape[1] != self.in_features:
             raise ValueError(
                 f"f must have shape (n, {self.in_features}); got {tuple(f.shape)}"

@@ -75,13 +75,26 @@ class FittedAligner:
                              f"{x.shape[1]}")
         return x
 
+    def fit(self, xs, xt):
+        """Fit the map on a source sample ``xs`` (n, d) and a target sample ``xt`` (m, d).
+
+        Returns
+        -------
+        self
+        """
+        self._fit(*check_pair(xs, xt))
+        return self
+
+    def transform(self, x, domain: str = "source") -> torch.Tensor:
+        """Map ``x`` (n, d), drawn from ``domain`` ("source" or "target"), into the aligned
+        representation; the result is on ``x``'s device, in ``x``'s dtype."""
+        return self._apply(self._check_x(x, domain), domain)
+
     def fit_transform(self, xs, xt) -> tuple[torch.Tensor, torch.Tensor]:
         """Fit on ``(xs, xt)`` and return both samples in the aligned representation."""
-        self.fit(xs, xt)
-        return self._transform_fitted(xs, xt)
-
-    def _transform_fitted(self, xs, xt):
-        return self.transform(xs, domain="source"), self.transform(xt, domain="target")
+        xs, xt = check_pair(xs, xt)
+        self._fit(xs, xt)
+        return self._apply(xs, "source"), self._apply(xt, "target")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._params)

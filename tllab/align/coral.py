@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from .._checks import check_real
-from ._common import FittedAligner, check_pair, covariance64, sym_power
+from ._common import FittedAligner, covariance64, sym_power
 
 __all__ = ["CORAL", "coral"]
 
@@ -39,13 +39,8 @@ class CORAL(FittedAligner):
         standardised features).  0 needs full-rank covariances.
     center : bool, default=True
 
-    Notes
-    -----
-    Fitted attributes, set by ``fit``:
-
-    * ``mean_source_``, ``mean_target_`` (torch.Tensor of shape (d,))
-    * ``matrix_`` (torch.Tensor of shape (d, d)): ``A`` (float64, on the fit data's device).
-    * ``n_features_in_`` (int)
+    After ``fit``: ``mean_source_`` and ``mean_target_`` (the two means), ``matrix_`` (``A``,
+    ``d x d``, float64 on the fit data's device) and ``n_features_in_``.
 
     Examples
     --------
@@ -68,21 +63,7 @@ class CORAL(FittedAligner):
             raise TypeError(f"center must be a bool; got {center!r}")
         self.center = center
 
-    def fit(self, xs, xt) -> CORAL:
-        """Estimate the means, covariances and the map ``A`` from the two samples.
-
-        Parameters
-        ----------
-        xs : array-like of shape (n, d)
-        xt : array-like of shape (m, d)
-            ``n, m >= 2``.
-
-        Returns
-        -------
-        CORAL
-            ``self``.
-        """
-        xs, xt = check_pair(xs, xt)
+    def _fit(self, xs: torch.Tensor, xt: torch.Tensor) -> None:
         d = xs.shape[1]
         eye = torch.eye(d, dtype=torch.float64, device=xs.device)
         self.mean_source_ = xs.mean(0)
@@ -92,22 +73,9 @@ class CORAL(FittedAligner):
         self.matrix_ = (sym_power(cs, -0.5, "the source covariance")
                         @ sym_power(ct, 0.5, "the target covariance"))
         self.n_features_in_ = d
-        return self
 
-    def transform(self, x, domain: str = "source") -> torch.Tensor:
-        """Map source data with ``A`` (target data are returned as they are).
-
-        Parameters
-        ----------
-        x : array-like of shape (n, d)
-        domain : {"source", "target"}, default="source"
-
-        Returns
-        -------
-        torch.Tensor of shape (n, d)
-            On ``x``'s device, in ``x``'s dtype.
-        """
-        x = self._check_x(x, domain)
+    def _apply(self, x: torch.Tensor, domain: str) -> torch.Tensor:
+        """Source data are mapped with ``A``; target data are returned as they are."""
         if domain == "target":
             return x
         a = self.matrix_.to(device=x.device, dtype=x.dtype)

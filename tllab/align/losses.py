@@ -116,6 +116,7 @@ class CORALLoss(nn.Module):
     """
 
     def forward(self, fs: torch.Tensor, ft: torch.Tensor) -> torch.Tensor:
+        """:func:`coral_loss` of the two feature batches."""
         return coral_loss(fs, ft)
 
 
@@ -144,6 +145,7 @@ class MMDLoss(nn.Module):
         self.kernel = check_choice(kernel, "kernel", KERNELS)
 
     def forward(self, fs: torch.Tensor, ft: torch.Tensor) -> torch.Tensor:
+        """:func:`mmd_loss` of the two feature batches with this module's settings."""
         return mmd_loss(fs, ft, bandwidth=self.bandwidth, estimator=self.estimator,
                         kernel=self.kernel)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from ._common import FittedAligner, check_n_components, check_pair, covariance64, top_eigenvectors
+from ._common import FittedAligner, check_n_components, covariance64, top_eigenvectors
 
 __all__ = ["SubspaceAlignment", "subspace_alignment"]
 
@@ -29,15 +29,9 @@ class SubspaceAlignment(FittedAligner):
     n_components : int
         Dimension ``k`` of the subspaces, ``1 <= k <= min(d, n - 1, m - 1)``.
 
-    Notes
-    -----
-    Fitted attributes, set by ``fit``:
-
-    * ``mean_source_``, ``mean_target_`` (torch.Tensor of shape (d,))
-    * ``basis_source_``, ``basis_target_`` (torch.Tensor of shape (d, k)): ``P_s`` and ``P_t``
-      (float64).
-    * ``alignment_`` (torch.Tensor of shape (k, k)): ``M``.
-    * ``n_features_in_`` (int)
+    After ``fit``: ``mean_source_`` and ``mean_target_``, ``basis_source_`` and
+    ``basis_target_`` (``P_s`` and ``P_t``, ``d x k``, float64), ``alignment_`` (``M``,
+    ``k x k``) and ``n_features_in_``.
 
     Examples
     --------
@@ -54,20 +48,7 @@ class SubspaceAlignment(FittedAligner):
     def __init__(self, n_components: int) -> None:
         self.n_components = check_n_components(n_components, 10**9, "")
 
-    def fit(self, xs, xt) -> SubspaceAlignment:
-        """Fit both PCA bases and the alignment ``M``.
-
-        Parameters
-        ----------
-        xs : array-like of shape (n, d)
-        xt : array-like of shape (m, d)
-
-        Returns
-        -------
-        SubspaceAlignment
-            ``self``.
-        """
-        xs, xt = check_pair(xs, xt)
+    def _fit(self, xs: torch.Tensor, xt: torch.Tensor) -> None:
         d = xs.shape[1]
         k = check_n_components(self.n_components, min(d, xs.shape[0] - 1, xt.shape[0] - 1),
                                "the features and each sample size minus one")
@@ -77,23 +58,9 @@ class SubspaceAlignment(FittedAligner):
         _, self.basis_target_ = top_eigenvectors(covariance64(xt), k)
         self.alignment_ = self.basis_source_.T @ self.basis_target_
         self.n_features_in_ = d
-        return self
 
-    def transform(self, x, domain: str = "source") -> torch.Tensor:
-        """Project ``x`` into the aligned ``k``-dimensional coordinates.
-
-        Parameters
-        ----------
-        x : array-like of shape (n, d)
-        domain : {"source", "target"}, default="source"
-            Which domain ``x`` comes from.
-
-        Returns
-        -------
-        torch.Tensor of shape (n, k)
-            On ``x``'s device, in ``x``'s dtype.
-        """
-        x = self._check_x(x, domain)
+    def _apply(self, x: torch.Tensor, domain: str) -> torch.Tensor:
+        """``(x - μ_s) P_s M`` for source data, ``(x - μ_t) P_t`` for target data."""
         if domain == "source":
             proj, mean = self.basis_source_ @ self.alignment_, self.mean_source_
         else:

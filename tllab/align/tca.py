@@ -38,7 +38,7 @@ import torch
 
 from .._checks import check_choice, check_int, check_real
 from ..kernels import _block, _tile, kernel_matvec, resolve_bandwidth
-from ._common import FittedAligner, check_n_components, check_pair
+from ._common import FittedAligner, check_n_components
 
 __all__ = ["TCA", "TCA_KERNELS", "EXACT_MAX_SAMPLES"]
 
@@ -109,19 +109,10 @@ class TCA(FittedAligner):
     block_size : int, optional
         Rows per kernel tile in the landmark solver and in ``transform``.
 
-    Notes
-    -----
-    Fitted attributes, set by ``fit``:
-
-    * ``bandwidth_`` (list of float): The Gaussian bandwidth(s) used.
-    * ``mean_`` (torch.Tensor of shape (d,)): Pooled mean ``z̄``.
-    * ``projection_`` (torch.Tensor of shape (d, k)): Linear kernel: the embedding is ``(x - z̄) @
-      projection_``.
-    * ``support_`` (torch.Tensor of shape (N or r, d)): Gaussian kernel: the pooled sample (exact)
-      or the landmarks.
-    * ``coef_`` (torch.Tensor of shape (N or r, k)): Gaussian kernel: the embedding is ``k(x,
-      support_) @ coef_``.
-    * ``n_features_in_`` (int)
+    After ``fit``: ``mean_`` (the pooled mean ``z̄``) and ``n_features_in_``; for the linear
+    kernel ``projection_`` (``d x k``; the embedding is ``(x - z̄) @ projection_``); for the
+    Gaussian kernel ``bandwidth_`` (the σ used), ``support_`` (the pooled sample, exact solver,
+    or the landmarks) and ``coef_`` (the embedding is ``k(x, support_) @ coef_``).
 
     Examples
     --------
@@ -157,20 +148,7 @@ class TCA(FittedAligner):
         self.block_size = None if block_size is None else check_int(block_size, "block_size",
                                                                     min_value=1)
 
-    def fit(self, xs, xt) -> TCA:
-        """Solve the TCA problem on the pooled sample.
-
-        Parameters
-        ----------
-        xs : array-like of shape (n, d)
-        xt : array-like of shape (m, d)
-
-        Returns
-        -------
-        TCA
-            ``self``.
-        """
-        xs, xt = check_pair(xs, xt)
+    def _fit(self, xs: torch.Tensor, xt: torch.Tensor) -> None:
         n, m = xs.shape[0], xt.shape[0]
         k = self.n_components
         z = torch.cat([xs, xt])
@@ -190,7 +168,6 @@ class TCA(FittedAligner):
             else:
                 self._fit_landmarks(z, n, m, e, k)
         self.n_features_in_ = xs.shape[1]
-        return self
 
     def _gram(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Kernel tile ``k(a_i, b_j)`` in float64 from points centred on ``mean_``."""
@@ -254,19 +231,12 @@ class TCA(FittedAligner):
         self.coef_ = t @ _feature_space_solve(g, s1, se, n + m, self.mu, k)
         self.support_ = marks
 
-    def transform(self, x) -> torch.Tensor:
-        """Embed ``x`` (either domain) on the ``k`` transfer components.
+    def transform(self, x, domain: str | None = None) -> torch.Tensor:
+        """Embed ``x`` (either domain: the map is shared, ``domain`` is only checked) on the
+        ``k`` transfer components; on ``x``'s device, in ``x``'s dtype."""
+        return self._apply(self._check_x(x, domain), domain)
 
-        Parameters
-        ----------
-        x : array-like of shape (n, d)
-
-        Returns
-        -------
-        torch.Tensor of shape (n, k)
-            On ``x``'s device, in ``x``'s dtype.
-        """
-        x = self._check_x(x)
+    def _apply(self, x: torch.Tensor, domain: str | None) -> torch.Tensor:
         if self.kernel == "linear":
             proj = self.projection_.to(x.device)
             return ((x.to(torch.float64) - self.mean_.to(x.device)) @ proj).to(x.dtype)
@@ -274,6 +244,3 @@ class TCA(FittedAligner):
                             self.support_.to(device=x.device, dtype=torch.float64),
                             bandwidth=self.bandwidth_, block_size=self.block_size)
         return out.to(x.dtype)
-
-    def _transform_fitted(self, xs, xt):
-        return self.transform(xs), self.transform(xt)

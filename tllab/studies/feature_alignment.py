@@ -51,7 +51,6 @@ __all__ = [
     "explorer_state",
 ]
 
-#: The methods the chapter compares, in the order of its table.
 METHODS = ("source_only", "coral", "subspace", "tca", "deep_coral", "mmd", "dann")
 METHOD_LABELS = {
     "source_only": "source only",
@@ -67,8 +66,8 @@ _DEEP = {"deep_coral": "coral", "mmd": "mmd", "dann": "dann"}
 #: Weight λ of the alignment term of each deep method (the losses live on different scales:
 #: Deep CORAL's is divided by 4 d²).
 DEFAULT_WEIGHTS = {"deep_coral": 10.0, "mmd": 1.0, "dann": 1.0}
-#: Training budget and network of the two-moons experiments; the network has 8 features,
-#: because with wider ones the adversarial and MMD terms rarely find the rotation back.
+#: Training budget and network of the two-moons experiments (8 features; with wider ones
+#: the adversarial and MMD terms rarely find the rotation back).
 MOONS_SETTINGS = {"epochs": 100, "batch_size": 128, "n_features": 8, "n_components": 2}
 #: The same for the 8x8 digits.
 DIGITS_SETTINGS = {"epochs": 20, "batch_size": 128, "n_features": 32, "n_components": 20}
@@ -163,14 +162,15 @@ def run_method(
 
     Shallow methods fit their map on ``(xs, xt)`` (without labels) and the network is then
     trained on the mapped source; deep methods train the network with their alignment term
-    (weight ``weight``, :data:`DEFAULT_WEIGHTS` by default); ``"source_only"`` trains on the
+    (weight ``weight``, ``DEFAULT_WEIGHTS`` by default); ``"source_only"`` trains on the
     raw source.  Every method uses the same network (:func:`make_network` with ``seed``)
     and the same optimiser budget.  With ``n_labelled > 0`` the first ``n_labelled`` target
     points are given with their labels (semi-supervised DA) and excluded from the score.
 
     Parameters
     ----------
-    method : one of :data:`~tllab.studies.feature_alignment.METHODS`
+    method : str
+        One of ``METHODS``.
     pair : DomainPair
         Labelled source and target (the target labels are only used for scoring and for
         the ``n_labelled`` first points).
