@@ -169,7 +169,7 @@ def test_kmm_warns_when_not_converged():
 
 
 def test_box_slab_projection_is_exact():
-    from tllab.reweight.kmm import _project_box_slab
+    from tllab.reweight._kmm_solvers import _project_box_slab
 
     rng = np.random.default_rng(0)
     for _ in range(20):
