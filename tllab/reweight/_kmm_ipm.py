@@ -180,17 +180,27 @@ class _BoxSlabIPM:
         self.y += ad * d["y"]
         self.qx = self.q_mv(self.x)
 
+    def _at_bounds(self):
+        """Coordinates whose bound multiplier dominates their distance to the bound
+        (``x_i ρ < z_i`` with the unit-free ``ρ = Σz / Σx``): they belong on the bound."""
+        lower = self.x * (float(self.zl.sum()) / max(float(self.x.sum()), 1e-300)) < self.zl
+        if not self.has_up:
+            return lower, torch.zeros_like(lower)
+        rho = float(self.zu.sum()) / max(float(self.su.sum()), 1e-300)
+        return lower, (self.su * rho < self.zu) & ~lower
+
     def run(self, gap_tol: float, max_iter: int = 80):
         """Iterate until the complementarity gap is at most ``gap_tol`` and the residuals
-        are at rounding level; returns ``(x, ν, z_lower, converged)`` of the best iterate."""
+        are at rounding level; returns ``(x, ν, at_lower, at_upper, converged)`` of the
+        best iterate (``at_*``: see :meth:`_at_bounds`)."""
         cmax = float(self.c.abs().max()) + 1.0
-        best = (math.inf, self.x, 0.0, self.zl)
+        best = (math.inf, self.x, 0.0, None)
         for _ in range(max_iter):
             gap, res_d, res_p = self._residuals()
             merit = max(gap / gap_tol, res_d / (self.res_tol * cmax),
                         res_p / (1e-10 * (1.0 + self.hi)))
             if merit < best[0]:
-                best = (merit, self.x, self.nu, self.zl)
+                best = (merit, self.x, self.nu, self._at_bounds())
             if merit <= 1.0 or not self._factorise():
                 break
             # Predictor (affine scaling), then Mehrotra's centring-corrector.
@@ -209,19 +219,20 @@ class _BoxSlabIPM:
             ap, ad = self._steps(cor)
             self.chol = None
             self._move(cor, min(1.0, 0.99 * ap), min(1.0, 0.99 * ad))
-        merit, x, nu, zl = best
-        return x, nu, zl, merit <= 1.0
+        merit, x, nu, (lower, upper) = best
+        return x, nu, lower, upper, merit <= 1.0
 
 
 def _ipm(gram, idx, c, B, lo, hi, start_sum, fscale, tol, max_iter=80):
     """Interior point on the working set ``idx`` (``Q = K[idx][:, idx]``).
 
-    Stops at a complementarity gap ``<= tol · fscale``.  Returns ``(x, ν, z_lower,
-    converged)``.
+    Stops at a complementarity gap ``<= tol · fscale``.  Returns ``(x, ν, at_lower,
+    at_upper, converged)``.
     """
     m = c.numel()
-    if hi - lo <= 1e-12 * max(hi, 1.0) and lo >= B * m * (1.0 - 1e-12):
-        return torch.full_like(c, B), 0.0, torch.zeros_like(c), True  # all x_i = B
+    if hi - lo <= 1e-12 * max(hi, 1.0) and lo >= B * m * (1.0 - 1e-12):  # all x_i = B
+        no = torch.zeros_like(c, dtype=torch.bool)
+        return torch.full_like(c, B), 0.0, no, ~no, True
     ipm = _BoxSlabIPM(gram.sub_operator(idx), lambda: gram.sub(idx), c, B, lo, hi, start_sum,
                       1e-12 * gram.diag, max(1e-10, 100 * gram.eps))
     return ipm.run(tol * fscale, max_iter)

@@ -244,12 +244,14 @@ def _newton_gain(gram, S, g, fixed_sum) -> float:
     return 0.5 * max(gain, 0.0)
 
 
-def _snap(gram, kappa, beta, kb, f, gap, at_zero, B, lo, hi, tol, converged):
-    """Set to 0 the interior-point values marked ``at_zero`` when that keeps the sum in
-    the slab and costs at most ``0.01·tol`` relatively; returns ``_second_order``'s tuple."""
-    zero = at_zero & (beta > 0)
-    if bool(zero.any()):
+def _snap(gram, kappa, beta, kb, f, gap, at_zero, at_b, B, lo, hi, tol, converged):
+    """Put the interior-point values marked ``at_zero`` / ``at_b`` on their bound when
+    that keeps the sum in the slab and costs at most ``0.01·tol`` relatively; returns
+    ``_second_order``'s tuple."""
+    zero, top = at_zero & (beta > 0), at_b & (beta < B)
+    if bool(zero.any()) or bool(top.any()):
         cand = torch.where(zero, torch.zeros_like(beta), beta)
+        cand = torch.where(top, torch.full_like(beta, B), cand)
         if lo <= float(cand.sum()) <= hi:
             kc = gram.matvec(cand)
             f_c = _objective(cand, kc, kappa)
@@ -278,29 +280,30 @@ def _second_order(gram, kappa, B, lo, hi, tol, max_products, max_rounds=8, all_f
                                 max(1e-2 * tol, 100 * gram.eps), max_products)
     noise = 100 * gram.eps * float(kappa.abs().max())
     work_set = torch.zeros_like(beta, dtype=torch.bool)
-    at_zero = torch.zeros_like(work_set)  # interior-point values that belong at 0
+    at_zero = torch.zeros_like(work_set)  # interior-point values that belong at 0 ...
+    at_b = torch.zeros_like(work_set)  # ... or at B
     nu, ipm_ok = None, False
     for rnd in range(max_rounds + 1):
         gap = _fw_gap(beta, kb, kappa, B, lo, hi)
         if gap <= tol:
-            return _snap(gram, kappa, beta, kb, f, gap, at_zero, B, lo, hi, tol, True)
+            return _snap(gram, kappa, beta, kb, f, gap, at_zero, at_b, B, lo, hi, tol, True)
         g = kb - kappa
-        free = (beta > 1e-12 * B) & (beta < B) & ~at_zero
+        free = (beta > 0) & (beta < B) & ~(at_zero | at_b)
         total = float(beta.sum())
         fixed_sum = min(total - lo, hi - total) <= 1e-9 * hi
         if nu is None:  # slab multiplier: 0 unless the sum sits on a bound
             nu = -float(g[free].median()) if fixed_sum and bool(free.any()) else 0.0
         v = g + nu
         thr = max(1e-3 * tol * abs(f) / max(hi, 1.0), noise)
-        viol = ~free & (((beta <= 0) & (v < -thr)) | ((beta >= B) & (v > thr)))
+        low, top = (beta <= 0) | at_zero, (beta >= B) | at_b
+        viol = (low & (v < -thr)) | (top & (v > thr))
         if ipm_ok and not bool((viol & ~work_set).any()):
-            return _snap(gram, kappa, beta, kb, f, gap, at_zero, B, lo, hi, tol, True)
-        if rnd == 0:  # Newton decrement on the face of the Newton result
-            gain = _newton_gain(gram, (free | viol).nonzero().squeeze(1), g, fixed_sum)
-        else:  # W is solved: what the violators could add
-            gain = _newton_gain(gram, viol.nonzero().squeeze(1), v, False)
+            return _snap(gram, kappa, beta, kb, f, gap, at_zero, at_b, B, lo, hi, tol, True)
+        # Newton decrement on the free coordinates and the violators (the free ones
+        # adjust too: a violator alone would understate what it can gain).
+        gain = _newton_gain(gram, (free | viol).nonzero().squeeze(1), g, fixed_sum)
         if gain <= 0.1 * tol * abs(f):
-            return _snap(gram, kappa, beta, kb, f, gap, at_zero, B, lo, hi, tol, True)
+            return _snap(gram, kappa, beta, kb, f, gap, at_zero, at_b, B, lo, hi, tol, True)
         if rnd == max_rounds or gram.products >= max_products:
             break
         work_set = work_set | free | viol
@@ -310,18 +313,17 @@ def _second_order(gram, kappa, B, lo, hi, tol, max_products, max_rounds=8, all_f
         fixed = float(beta[~work_set].sum())
         bw = beta[idx]
         c = kb[idx] - gram.sub_matvec(idx, bw) - kappa[idx]
-        x, nu, zl, ipm_ok = _ipm(gram, idx, c, B, lo - fixed, hi - fixed, float(bw.sum()),
-                                 abs(f), 1e-3 * tol)
+        x, nu, lower, upper, ipm_ok = _ipm(gram, idx, c, B, lo - fixed, hi - fixed,
+                                           float(bw.sum()), abs(f), 1e-3 * tol)
         cand = beta.clone()
         cand[idx] = x.clamp(0.0, B)
         kc = gram.matvec(cand)
         f_c = _objective(cand, kc, kappa)
-        # Interior-point values end near, not on, their bounds: the coordinates whose
-        # bound multiplier dominates (x_i·ρ < z_i, ρ = Σz/Σx makes it unit-free) belong at 0.
-        at_zero[idx] = x * float(zl.sum()) / max(float(x.sum()), 1e-300) < zl
         if f_c <= f + 1e-3 * tol * abs(f):
             beta, kb, f = cand, kc, f_c
-    return _snap(gram, kappa, beta, kb, f, gap, at_zero, B, lo, hi, tol, False)
+            # interior-point values end near, not on, their bounds
+            at_zero[idx], at_b[idx] = lower, upper
+    return _snap(gram, kappa, beta, kb, f, gap, at_zero, at_b, B, lo, hi, tol, False)
 
 
 # --------------------------------------------------------------------------- first order
