@@ -32,12 +32,10 @@ O(n³) per iteration), cvxopt-dense above ``--cvxopt-dense-max`` and skada above
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import math
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -130,30 +128,9 @@ def solve(impl: str, xs, xt, sigma: float, device: str):
     raise ValueError(impl)
 
 
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
-def _reset_peak_rss() -> int:
-    """Reset the peak-RSS mark (Linux: clear_refs 5) and return the current RSS in kB."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:  # not Linux: fall back to the lifetime maximum
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return _status_kb("VmRSS")
-
-
 def worker(impl: str, n: int, sigma: float, repeats: int, device: str) -> None:
     import torch
+    from bench_mmd import _reset_peak_rss, _status_kb
 
     xs, xt = make_data(n)
     warm = n <= 1000
@@ -236,8 +213,10 @@ def main() -> None:
         for impl, device in impls:
             limit = limits.get(impl)
             if limit is not None and n > limit:
+                why = ("Frank-Wolfe on a dense K" if impl == "skada"
+                       else "interior point: O(n^3) per iteration")
                 print(f"skip {impl} at n_s={n}: above --{impl.replace('-sparse', '')}-max="
-                      f"{limit} (interior point: O(n^3) per iteration)")
+                      f"{limit} ({why})")
                 continue
             cmd = [sys.executable, os.path.abspath(__file__), "--worker", impl, str(n),
                    repr(sigma), device, "--repeats", str(args.repeats)]

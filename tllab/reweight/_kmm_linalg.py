@@ -13,26 +13,49 @@ class _Gram:
 
     Inputs are the centred source points; products come back in the ``work`` dtype.
     ``products`` counts the kernel products (full or partial) used so far.
+
+    With ``exact`` (the second-order solver) every tiled product and every block copy
+    evaluates ``K`` in the same row tiles (``rows × n`` points) and accumulates in the work
+    dtype, so the operator, its copies and a cached ``K`` agree on one matrix: float32
+    kernel values are then a fixed perturbation of the problem, not rounding noise that
+    an interior point cannot reduce.  Otherwise (first order) products use
+    :func:`~tllab.kernels.kernel_matvec`'s symmetric ``block × block`` tiles.
     """
 
-    ROWS = 512  # row block for gathers and for building K (bounds the temporaries)
-
-    def __init__(self, x, kernel, bandwidths, block, dense, work):
+    def __init__(self, x, kernel, bandwidths, block, dense, work, exact=True):
         self.x, self.kernel, self.bandwidths, self.block = x, kernel, bandwidths, block
-        self.work, self.n = work, x.shape[0]
+        self.work, self.n, self.exact = work, x.shape[0], exact
+        # rows per tile: ``rows × n`` values stay within one ``block × block`` tile
+        self.rows = max(1, min(512, block * block // max(self.n, 1)))
         self.sq = (x * x).sum(1)
         self.diag = float(len(bandwidths))  # k(x, x) = 1 for each bandwidth
         self.products = 0
-        # Relative rounding noise of the products: a cached float32 K is multiplied in
-        # float64 (the products are then exact for the stored values), tiles are not.
-        self.eps = torch.finfo(work if dense else x.dtype).eps
+        # Relative rounding noise of the products: float64 accumulation of the stored or
+        # re-evaluated values is exact for them up to the work dtype's rounding.
+        self.eps = torch.finfo(work if dense or exact else x.dtype).eps
         self.K = None
         if dense:
             self.K = torch.empty(self.n, self.n, dtype=x.dtype, device=x.device)
-            for r0 in range(0, self.n, self.ROWS):
-                r1 = min(r0 + self.ROWS, self.n)
-                self.K[r0:r1] = _tile(x[r0:r1], x, self.sq[r0:r1], self.sq, kernel, bandwidths)
+            for r0 in range(0, self.n, self.rows):
+                r1 = min(r0 + self.rows, self.n)
+                self.K[r0:r1] = self._rows(x, self.sq, r0, r1)
             self.K.diagonal().fill_(self.diag)
+
+    def _rows(self, x, sq, r0, r1):
+        """Kernel values of rows ``r0:r1`` of ``x`` against all of ``x`` (input dtype)."""
+        return _tile(x[r0:r1], x, sq[r0:r1], sq, self.kernel, self.bandwidths)
+
+    def _tiled_product(self, x, sq, v):
+        """``K_xx v`` for points ``x`` by row tiles, accumulated in the work dtype."""
+        m = x.shape[0]
+        out = torch.empty(m, dtype=self.work, device=v.device)
+        for r0 in range(0, m, self.rows):
+            r1 = min(r0 + self.rows, m)
+            k = self._rows(x, sq, r0, r1)
+            i = torch.arange(r1 - r0, device=x.device)
+            k[i, i + r0] = self.diag
+            out[r0:r1] = k.to(self.work) @ v
+        return out
 
     def matvec(self, v: torch.Tensor) -> torch.Tensor:
         """``K v``."""
@@ -45,13 +68,15 @@ class _Gram:
             for r0 in range(0, self.n, rows):
                 out[r0:r0 + rows] = self.K[r0:r0 + rows].to(self.work) @ v
             return out
+        if self.exact:
+            return self._tiled_product(self.x, self.sq, v)
         out = _kernel_matvec_centred(self.x, None, v.to(self.x.dtype).unsqueeze(1), self.kernel,
                                      self.bandwidths, self.block, False)
         return out.squeeze(1).to(self.work)
 
     def cols_matvec(self, idx: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """``K[:, idx] v`` (for a few columns)."""
-        if self.K is not None:
+        if self.K is not None or self.exact:
             full = torch.zeros(self.n, dtype=self.work, device=v.device)
             full[idx] = v
             return self.matvec(full)
@@ -62,23 +87,23 @@ class _Gram:
 
     def sub_matvec(self, idx: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """``K[idx][:, idx] v``."""
-        if self.K is not None:
-            if idx.numel() == self.n:
-                return self.matvec(v)
+        if idx.numel() == self.n:
+            return self.matvec(v)
+        if self.K is not None or self.exact:
             full = torch.zeros(self.n, dtype=self.work, device=v.device)
             full[idx] = v
             return self.matvec(full)[idx]
         self.products += 1
-        xi = self.x[idx]
-        out = _kernel_matvec_centred(xi, None, v.to(self.x.dtype).unsqueeze(1), self.kernel,
-                                     self.bandwidths, self.block, False)
+        out = _kernel_matvec_centred(self.x[idx], None, v.to(self.x.dtype).unsqueeze(1),
+                                     self.kernel, self.bandwidths, self.block, False)
         return out.squeeze(1).to(self.work)
 
     def sub_operator(self, idx: torch.Tensor):
-        """``v ↦ K[idx][:, idx] v`` for repeated use: with the cache, a float64 copy of the
-        block (``idx`` a proper subset) makes each product ``O(|idx|²)``."""
-        if self.K is None or idx.numel() == self.n:
-            return lambda v: self.sub_matvec(idx, v)
+        """``v ↦ K[idx][:, idx] v`` for repeated use: for a proper subset ``idx``, a
+        work-dtype copy of the block (:meth:`sub`) makes each product ``O(|idx|²)`` and
+        equal to the matrix that is factorised."""
+        if idx.numel() == self.n:
+            return self.matvec
         q = self.sub(idx)
 
         def apply(v):
@@ -88,16 +113,20 @@ class _Gram:
         return apply
 
     def sub(self, idx: torch.Tensor) -> torch.Tensor:
-        """A new ``work``-dtype copy of ``K[idx][:, idx]`` (to be factorised in place)."""
+        """A new ``work``-dtype copy of ``K[idx][:, idx]`` (to be factorised in place).
+
+        Gathered from the cache; otherwise evaluated by row tiles, the same tiles as
+        :meth:`matvec` when ``idx`` is the whole sample.
+        """
         m = idx.numel()
         out = torch.empty(m, m, dtype=self.work, device=self.x.device)
-        xi, si = self.x[idx], self.sq[idx]
-        for r0 in range(0, m, self.ROWS):
-            r1 = min(r0 + self.ROWS, m)
+        xi, si = (self.x, self.sq) if m == self.n else (self.x[idx], self.sq[idx])
+        for r0 in range(0, m, self.rows):
+            r1 = min(r0 + self.rows, m)
             if self.K is not None:
                 out[r0:r1] = self.K[idx[r0:r1, None], idx]
             else:
-                out[r0:r1] = _tile(xi[r0:r1], xi, si[r0:r1], si, self.kernel, self.bandwidths)
+                out[r0:r1] = self._rows(xi, si, r0, r1)
         out.diagonal().fill_(self.diag)
         return out
 

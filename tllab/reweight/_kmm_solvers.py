@@ -2,11 +2,11 @@ r"""Solvers of the KMM quadratic programme behind :func:`tllab.kmm_weights`.
 
 ``min_β f(β) = ½ βᵀKβ − κᵀβ`` over ``C = {0 <= β_i <= B, lo <= Σβ_i <= hi}``.
 
-* :class:`_Gram`: the source kernel matrix, cached or evaluated tile by tile.
-* :func:`_second_order`: projected Newton (active faces) to find the support, then a
+* ``_kmm_linalg._Gram``: the source kernel matrix, cached or evaluated tile by tile.
+* ``_second_order``: projected Newton (active faces) to find the support, then a
   primal-dual interior-point method on a working set, grown until the Frank–Wolfe
   duality gap certifies the tolerance.  Needs one float64 matrix of the working face.
-* :func:`_first_order`: accelerated projected gradient and face conjugate gradients;
+* ``_first_order``: accelerated projected gradient and face conjugate gradients;
   memory ``O(n·d)`` beyond the products, used when not even that matrix fits.
 """
 
@@ -267,7 +267,7 @@ def _second_order(gram, kappa, B, lo, hi, tol, max_products, max_rounds=8, all_f
     Frank–Wolfe gap certifies ``tol``, or (b) the interior point solved the working set
     ``W`` and no coordinate outside violates the optimality conditions
     (``∇f_i + ν < 0`` at 0, ``> 0`` at ``B``, beyond rounding), or (c) the Newton gain on
-    the free coordinates and the violators, :func:`_newton_gain`, is at most
+    the free coordinates and the violators, ``_newton_gain``, is at most
     ``0.1·tol·|f|``.  Otherwise ``W`` becomes the free coordinates and violators (plus
     the previous ``W``) and the interior point solves it with the others at their
     bounds; a working set above ``all_frac · n`` becomes the whole sample.  Returns
@@ -306,9 +306,12 @@ def _second_order(gram, kappa, B, lo, hi, tol, max_products, max_rounds=8, all_f
             return _snap(gram, kappa, beta, kb, f, gap, at_zero, at_b, B, lo, hi, tol, True)
         if rnd == max_rounds or gram.products >= max_products:
             break
-        work_set = work_set | free | viol
-        if int(work_set.sum()) > all_frac * n:
-            work_set = torch.ones_like(work_set)
+        grown = work_set | free | viol
+        if int(grown.sum()) > all_frac * n:
+            grown = torch.ones_like(work_set)
+        if rnd > 0 and not ipm_ok and torch.equal(grown, work_set):
+            break  # the same working set again: another round would repeat the last one
+        work_set = grown
         idx = work_set.nonzero().squeeze(1)
         fixed = float(beta[~work_set].sum())
         bw = beta[idx]

@@ -55,7 +55,7 @@ KMM_FALLBACK_MEMORY = 2**31
 
 
 class KMMResult(NamedTuple):
-    """Outcome of :func:`kmm_weights` with ``return_info=True``."""
+    """Outcome of :func:`~tllab.kmm_weights` with ``return_info=True``."""
 
     weights: torch.Tensor
     """β, shape ``(n_s,)``, on ``xs``'s device and dtype."""
@@ -101,11 +101,11 @@ def _available_memory(device: torch.device) -> int | None:
 
 
 def kmm_memory_budget(device=None) -> int:
-    """The default memory budget of :func:`kmm_weights` on ``device``, in bytes.
+    """The default memory budget of :func:`~tllab.kmm_weights` on ``device``, in bytes.
 
-    :data:`KMM_MEMORY_FRACTION` of the memory available now (``MemAvailable`` of
+    :data:`~tllab.reweight.KMM_MEMORY_FRACTION` of the memory available now (``MemAvailable`` of
     ``/proc/meminfo`` on Linux, ``os.sysconf`` elsewhere, free memory on CUDA), or
-    :data:`KMM_FALLBACK_MEMORY` where that cannot be read (e.g. MPS).
+    :data:`~tllab.reweight.KMM_FALLBACK_MEMORY` where that cannot be read (e.g. MPS).
 
     Examples
     --------
@@ -182,10 +182,13 @@ def kmm_weights(
     ``(∇f(β)ᵀβ − min_{s feasible} ∇f(β)ᵀs) / |f(β)|`` is at most ``tol`` — a rigorous
     bound on the relative sub-optimality, reported as ``gap`` — or no coordinate
     violates the optimality conditions (the interior-point duality gap is then
-    ``<= 1e-3·tol``).  Measured against cvxopt's interior point at tight tolerances,
-    the objective is within ``1e-9`` relative on the benchmark problems (``n_s`` up to
-    3 000, see ``benchmarks/README.md``) and at most ``tol`` on every problem the tests
-    draw.
+    ``<= 1e-3·tol``), or the Newton decrement on the free coordinates and the
+    violators — the decrease a Newton step on that face would bring, an estimate rather
+    than a bound — is at most ``0.1·tol·|f(β)|``.  On the benchmark problems (``n_s``
+    from 500 to 20 000, see ``benchmarks/README.md``) the float64 objective is the lowest
+    found, cvxopt's interior point stopping 3e-8 to 2e-7 relative above it; the tests
+    check it within ``tol`` of cvxopt's tight-tolerance optimum on random problems
+    (float32 inputs, whose kernel values carry float32 rounding: within 1e-6).
 
     **Solver** (first order, when that matrix does not fit): cycles of 10 accelerated
     projected-gradient steps (FISTA with adaptive restart, step ``1/λ_max(K)`` from
@@ -197,22 +200,27 @@ def kmm_weights(
     problems (low dimension, narrow bandwidth) it can stop 1e-5 relative above the
     optimum.
 
-    ``max_iter`` counts kernel products; reaching it raises a ``RuntimeWarning``.  Runs
-    wherever ``xs`` lives (CPU, CUDA); float32 inputs keep float32 kernel products, the
-    iterates and factorisations are float64 (except on MPS).
+    ``max_iter`` counts kernel products; reaching it, or stopping without certifying
+    ``tol``, raises a ``RuntimeWarning``.  Runs wherever ``xs`` lives (CPU, CUDA); float32
+    inputs keep float32 kernel values (half the memory of a cached ``K``), while the
+    products of the second-order solver, the iterates and the factorisations are
+    float64 (float32 on MPS, which has no float64); the first-order solver's tiled
+    products stay in the input dtype.
 
     **Memory.**  With ``memory_budget=None`` the budget is
-    :func:`tllab.reweight.kmm_memory_budget`: half (:data:`KMM_MEMORY_FRACTION`) of the
-    memory available on ``xs``'s device (``MemAvailable`` on Linux), or 2 GiB
-    (:data:`KMM_FALLBACK_MEMORY`) where it cannot be read.  Within it, by default:
-    ``K`` is cached (``n_s² × itemsize`` bytes) when it fits together with the second-order
-    solver's working matrix (``n_s² × 8`` bytes at most: one float64 matrix of the current
-    face, factorised in place); else the products are tiled like :func:`tllab.mmd2`
-    (``O(n_s·d + block²)``, one kernel evaluation per product) and the second-order solver
-    runs when its matrix fits; else the first-order solver runs, in ``O(n_s·d + block²)``.
-    ``cache_kernel=True``/``False`` forces the cache on or off (the solver is still chosen
-    by the budget).  For example, with 8 GiB the default caches ``K`` up to
-    ``n_s ≈ 18 500`` in float64 and ``21 400`` in float32.
+    :func:`tllab.reweight.kmm_memory_budget`: half
+    (:data:`~tllab.reweight.KMM_MEMORY_FRACTION`) of the memory available on ``xs``'s
+    device (``MemAvailable`` on Linux), or 2 GiB
+    (:data:`~tllab.reweight.KMM_FALLBACK_MEMORY`) where it cannot be read.  Within it, by
+    default: ``K`` is cached (``n_s² × itemsize`` bytes) when it fits together with the
+    second-order solver's working matrix (``n_s² × 8`` bytes at most: one float64 matrix
+    of the current face, factorised in place); else the products are evaluated tile by
+    tile (rows of ``K``, one kernel evaluation per product) and the second-order solver
+    runs when its matrix fits; else the first-order solver runs, in ``O(n_s·d + block²)``
+    memory like :func:`tllab.mmd2`.  ``cache_kernel=True``/``False`` forces the cache on
+    or off (the solver is still chosen by the budget).  For example, a budget of 4 GiB
+    (8 GiB available) caches ``K`` up to ``n_s = 16 384`` in float64 and ``18 918`` in
+    float32, and runs the second-order solver on tiled products up to ``n_s = 23 170``.
 
     Parameters
     ----------
@@ -239,7 +247,7 @@ def kmm_weights(
     block_size : int, optional
         Tile edge for the tiled products.
     return_info : bool, default=False
-        Return a :class:`KMMResult` (weights, objective, gap, iterations, converged flag,
+        Return a :class:`~tllab.KMMResult` (weights, objective, gap, iterations, converged flag,
         bandwidth, cache and solver used) instead of the weights alone.
 
     Returns
@@ -293,16 +301,24 @@ def kmm_weights(
 
     work_size = torch.empty((), dtype=work).element_size()
     dense, second = _kmm_plan(n_s, xs.element_size(), work_size, budget, cache_kernel)
-    gram = _Gram(xsc, kernel, bandwidths, block, dense, work)
+    gram = _Gram(xsc, kernel, bandwidths, block, dense, work, exact=second)
     lo, hi = n_s * (1.0 - eps), n_s * (1.0 + eps)
     solve = _second_order if second else _first_order
     beta, _, f, gap, converged = solve(gram, kappa, B, lo, hi, tol, max_iter)
     converged = converged and gram.products < max_iter
     if not converged:
+        if gram.products >= max_iter:
+            why = f"stopped after {gram.products} kernel products (max_iter={max_iter})"
+            advice = "increase max_iter or tol"
+        else:
+            why = "could not certify the tolerance"
+            advice = ("float32 kernel values limit the attainable accuracy: pass float64 "
+                      "inputs or a larger tol" if xs.dtype == torch.float32
+                      else "pass a larger tol")
         warnings.warn(
-            f"kmm_weights stopped after {gram.products} kernel products (max_iter={max_iter}) "
-            f"before meeting tol={tol:.1e} (certified relative gap {gap:.2e}); increase "
-            "max_iter or tol",
+            f"kmm_weights {why} before meeting tol={tol:.1e} (certified relative gap "
+            f"{gap:.2e}, an upper bound on how far the objective is above the optimum); "
+            f"{advice}",
             RuntimeWarning,
             stacklevel=3,
         )
