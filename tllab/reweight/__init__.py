@@ -31,7 +31,13 @@ from .evaluation import (
     importance_weighted_risk,
     iwcv_score,
 )
-from .kmm import KMM_DENSE_BYTES, KMMResult, kmm_weights
+from .kmm import (
+    KMM_FALLBACK_MEMORY,
+    KMM_MEMORY_FRACTION,
+    KMMResult,
+    kmm_memory_budget,
+    kmm_weights,
+)
 from .ratio import (
     RATIO_CV_FACTORS,
     BandwidthSelection,
@@ -42,8 +48,10 @@ from .ratio import (
 )
 
 __all__ = [
-    "KMM_DENSE_BYTES",
+    "KMM_MEMORY_FRACTION",
+    "KMM_FALLBACK_MEMORY",
     "KMMResult",
+    "kmm_memory_budget",
     "kmm_weights",
     "kliep_weights",
     "ulsif_weights",

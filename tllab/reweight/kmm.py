@@ -5,14 +5,16 @@ KMM solves the box- and slab-constrained quadratic programme
 ``min_β ½ βᵀKβ − κᵀβ  s.t. 0 ≤ β_i ≤ B, |Σβ_i − n_s| ≤ n_s·ε``,
 ``κ_i = (n_s/n_t) Σ_j k(x_i, x'_j)``,
 
-in torch (CPU or GPU) to a certified tolerance: projected Newton on the active faces when the
-kernel matrix fits in memory, then accelerated projected-gradient / conjugate-gradient cycles
-that certify the optimum.
+in torch (CPU or GPU) to a certified tolerance: projected Newton on the active faces,
+then an interior-point method on a working set, when one ``n_s × n_s`` float64 matrix fits
+in the memory budget; accelerated projected-gradient / conjugate-gradient cycles
+otherwise.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from typing import NamedTuple
 
@@ -29,345 +31,108 @@ from ..kernels import (
     _block,
     _centre,
     _kernel_matvec_centred,
-    _tile,
     resolve_bandwidth,
 )
 from ._common import _work_dtype
+from ._kmm_linalg import _Gram
+from ._kmm_solvers import _first_order, _second_order
 
 __all__ = [
-    "KMM_DENSE_BYTES",
+    "KMM_MEMORY_FRACTION",
+    "KMM_FALLBACK_MEMORY",
     "KMMResult",
+    "kmm_memory_budget",
     "kmm_weights",
 ]
 
 
-KMM_DENSE_BYTES = 2**27
-"""Largest kernel matrix (in bytes, 128 MiB) that :func:`~tllab.kmm_weights` caches by default."""
+KMM_MEMORY_FRACTION = 0.5
+"""Share of the memory available on the device that :func:`~tllab.kmm_weights` may use by
+default (``memory_budget=None``)."""
+
+KMM_FALLBACK_MEMORY = 2**31
+"""Default budget in bytes (2 GiB) where the available memory cannot be read."""
 
 
 class KMMResult(NamedTuple):
-    """Outcome of :func:`kmm_weights` with ``return_info=True``."""
+    """Outcome of :func:`~tllab.kmm_weights` with ``return_info=True``."""
 
     weights: torch.Tensor
     """β, shape ``(n_s,)``, on ``xs``'s device and dtype."""
     objective: float
     """``½ βᵀKβ − κᵀβ`` at the returned β (computed in float64)."""
     gap: float
-    """Certified relative sub-optimality bound ``(f(β) − lower bound) / |f(β)|``
-    (rigorous but often far looser than the true sub-optimality)."""
+    """Certified relative sub-optimality bound ``(f(β) − lower bound) / |f(β)|`` from the
+    Frank–Wolfe duality gap at β (rigorous; often looser than the true sub-optimality)."""
     n_iter: int
-    """Kernel products ``K v`` used (one per gradient or CG step)."""
+    """Kernel products ``K v`` used (full or on a working set)."""
     converged: bool
     """Whether the stopping rule was met within ``max_iter``."""
     bandwidth: list
     """The bandwidth(s) σ used."""
     dense: bool
     """Whether the kernel matrix was cached (otherwise every product was tiled)."""
+    solver: str
+    """``"newton-ipm"`` (second order) or ``"first-order"``; see *Memory*."""
+    memory_budget: int
+    """The budget in bytes that chose ``dense`` and ``solver``."""
 
 
-def _project_box_slab(v: torch.Tensor, B: float, lo: float, hi: float) -> torch.Tensor:
-    """Exact Euclidean projection onto ``{0 <= β <= B, lo <= sum(β) <= hi}``.
-
-    The projection is ``clamp(v − τ, 0, B)`` with ``τ = 0`` when the clamp already lies
-    in the slab, otherwise the ``τ`` at which the (continuous, piecewise linear,
-    non-increasing) sum ``s(τ) = Σ clamp(v_i − τ, 0, B)`` equals the violated bound.
-    ``s`` is evaluated at all ``2n`` breakpoints ``{v_i, v_i − B}`` from prefix sums of
-    the sorted ``v`` and ``τ`` is interpolated on the bracketing linear piece.
-    """
-    p = v.clamp(0.0, B)
-    total = float(p.sum())
-    if lo <= total <= hi:
-        return p
-    target = hi if total > hi else lo
-    n = v.numel()
-    vs, _ = torch.sort(v)
-    prefix = torch.cat([vs.new_zeros(1), torch.cumsum(vs, 0)])
-    bp, _ = torch.sort(torch.cat([vs - B, vs]))
-    a = torch.searchsorted(vs, bp, right=True)  # #{v_i <= τ}: clamped at 0
-    c = torch.searchsorted(vs, bp + B, right=False)  # #{v_i < τ + B}: the rest at B
-    s = B * (n - c) + (prefix[c] - prefix[a]) - bp * (c - a)
-    # s is non-increasing in bp; find the last breakpoint with s >= target.
-    k = int(torch.searchsorted(-s, torch.tensor([-target], dtype=s.dtype, device=s.device),
-                               right=True)[0]) - 1
-    k = min(max(k, 0), 2 * n - 2)
-    s0, s1 = float(s[k]), float(s[k + 1])
-    t0, t1 = float(bp[k]), float(bp[k + 1])
-    tau = t0 if s0 == s1 else t0 + (s0 - target) * (t1 - t0) / (s0 - s1)
-    return (v - tau).clamp(0.0, B)
-
-
-def _lmo_value(g: torch.Tensor, B: float, lo: float, hi: float) -> torch.Tensor:
-    """``min gᵀs`` over ``{0 <= s <= B, lo <= sum(s) <= hi}`` (a fractional knapsack).
-
-    Fill the coordinates in increasing order of ``g`` up to a total mass
-    ``a = clamp(B·#{g < 0}, lo, hi)``: every negative entry that fits, then (if the
-    mass is below ``lo``) the smallest non-negative ones.
-    """
-    gs, _ = torch.sort(g)
-    n_neg = int((gs < 0).sum())
-    mass = min(max(B * n_neg, lo), hi)
-    fill = (mass - B * torch.arange(gs.numel(), device=g.device, dtype=g.dtype)).clamp(0.0, B)
-    return (gs * fill).sum()
-
-
-def _power_lambda_max(matvec, n: int, dtype, device, n_iter: int = 30) -> float:
-    """Rayleigh-quotient estimate of λ_max(K) by power iteration from the all-ones vector.
-
-    A Gaussian kernel matrix has positive entries, so its Perron vector is positive and
-    the all-ones start is never orthogonal to it.  The estimate is a lower bound; the
-    solver's backtracking test corrects it if it is too small.
-    """
-    v = torch.full((n,), 1.0 / math.sqrt(n), dtype=dtype, device=device)
-    lam = 0.0
-    for _ in range(n_iter):
-        kv = matvec(v)
-        new = float(v @ kv)
-        nrm = float(kv.norm())
-        if nrm == 0:
-            break
-        v = kv / nrm
-        if abs(new - lam) <= 1e-4 * abs(new):
-            lam = new
-            break
-        lam = new
-    return max(lam, 1e-12)
-
-
-def _kmm_objective(beta, kb, kappa) -> float:
-    return float(0.5 * (beta @ kb) - kappa @ beta)
-
-
-def _face_cg(matvec, beta, kb, kappa, B, lo, hi, max_cg):
-    """Conjugate gradients on the face of the current iterate (active-set CG phase).
-
-    Coordinates at 0 or ``B`` stay fixed; when the sum sits on a slab bound it stays
-    fixed too (directions projected onto ``{Σ d = 0}``).  Each step is the exact line
-    minimiser along the CG direction, truncated at the first constraint it would cross;
-    the coordinates (or the sum) that reach a bound join the fixed set and CG restarts
-    on the smaller face.  The objective never increases.  Returns
-    ``(β, Kβ, kernel products used)``.
-    """
-    g = kb - kappa
-    free = (beta > 0) & (beta < B)
-    total = float(beta.sum())
-    fixed_sum = abs(total - lo) <= 1e-9 * hi or abs(total - hi) <= 1e-9 * hi
-    used = 0
-    restart = True
-    while used < max_cg:
-        if restart:
-            n_free = int(free.sum())
-            if n_free == 0:
-                break
-            freef = free.to(beta.dtype)
-            r = -g * freef
-            if fixed_sum:
-                r = r - freef * (r.sum() / n_free)
-            rr = rr0 = float(r @ r)
-            d = r
-            restart = False
-        if rr <= 1e-24 * rr0 or rr == 0:
-            break
-        kd = matvec(d)
-        used += 1
-        dkd = float(d @ kd)
-        if dkd <= 0:
-            break
-        alpha = rr / dkd
-        amax = math.inf
-        pos, neg = d > 0, d < 0
-        if bool(pos.any()):
-            amax = min(amax, float(((B - beta)[pos] / d[pos]).min()))
-        if bool(neg.any()):
-            amax = min(amax, float((-beta[neg] / d[neg]).min()))
-        sd = float(d.sum())
-        if not fixed_sum and sd != 0:
-            amax = min(amax, ((hi if sd > 0 else lo) - total) / sd)
-        step = min(alpha, max(amax, 0.0))
-        beta = beta + step * d
-        g = g + step * kd
-        total = float(beta.sum())
-        if alpha >= amax:  # a constraint became active: fix it and restart CG
-            tiny = 1e-12 * B
-            beta = torch.where(beta <= tiny, torch.zeros_like(beta), beta)
-            beta = torch.where(beta >= B - tiny, torch.full_like(beta, B), beta)
-            free = free & (beta > 0) & (beta < B)
-            total = float(beta.sum())
-            fixed_sum = fixed_sum or abs(total - lo) <= 1e-9 * hi or abs(total - hi) <= 1e-9 * hi
-            restart = True
-            continue
-        freef_r = -g * freef
-        if fixed_sum:
-            freef_r = freef_r - freef * (freef_r.sum() / n_free)
-        rr_new = float(freef_r @ freef_r)
-        d = freef_r + (rr_new / rr) * d
-        rr = rr_new
-    beta = _project_box_slab(beta, B, lo, hi)  # remove rounding drift
-    return beta, matvec(beta), used + 1
-
-
-def _kmm_solve(matvec, kappa, B, lo, hi, tol, max_iter, n_pg=10, max_cg=50, newton=None):
-    """Accelerated projected gradient alternating with face CG; see :func:`kmm_weights`.
-
-    With a :class:`_FaceSolver` (dense ``K``), projected Newton iterations run first and
-    the cycles below start from their result, which they certify or improve.
-    Returns ``(beta, objective, relative gap, kernel products used, converged)``.
-    """
-    n = kappa.numel()
-    beta = _project_box_slab(torch.ones_like(kappa), B, lo, hi)
-    kb = matvec(beta)
-    used = 0
-    lip = _power_lambda_max(matvec, n, kappa.dtype, kappa.device)
-    if newton is not None:
-        beta, kb, _, used = _kmm_newton_phase(newton, matvec, beta, kb, kappa, tol, max_iter,
-                                              lip)
-    f = _kmm_objective(beta, kb, kappa)
-    lower = -math.inf
-    gap = math.inf
-
-    def certify(beta, kb, f):
-        nonlocal lower, gap
-        g = kb - kappa
-        # Frank-Wolfe (linearisation) lower bound on the optimum, valid by convexity.
-        lower = max(lower, f + float(_lmo_value(g, B, lo, hi) - g @ beta))
-        gap = (f - lower) / max(abs(f), 1e-300)
-        return gap <= tol
-
-    if certify(beta, kb, f):
-        return beta, f, gap, used, True
-    while used < max_iter:
-        f_cycle = f
-        # Phase 1: FISTA steps with adaptive restart; they move the active set.
-        y, ky, t = beta, kb, 1.0
-        steps = 0
-        while steps < n_pg and used < max_iter:
-            new = _project_box_slab(y - (ky - kappa) / lip, B, lo, hi)
-            kn = matvec(new)
-            used += 1
-            d = new - y
-            dd = float(d @ d)
-            dkd = float(d @ (kn - ky))
-            if dkd > lip * dd * (1 + 1e-10) + 1e-300:  # λ_max underestimated: backtrack
-                lip = max(2.0 * lip, 1.05 * dkd / dd)
-                y, ky, t = beta, kb, 1.0
-                continue
-            steps += 1
-            f_new = _kmm_objective(new, kn, kappa)
-            if certify(new, kn, f_new):
-                return new, f_new, gap, used, True
-            t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-            mom = (t - 1.0) / t_new
-            # Adaptive restart (O'Donoghue & Candès, 2015): drop the momentum when it
-            # points uphill or the objective went up.
-            if f_new > f or float((y - new) @ (new - beta)) > 0:
-                t_new, mom = 1.0, 0.0
-            y = new + mom * (new - beta)
-            ky = kn + mom * (kn - kb)
-            beta, kb, f, t = new, kn, f_new, t_new
-        if used >= max_iter:
-            break
-        # Phase 2: conjugate gradients on the current face (fast once it is right).
-        cand, kc, k = _face_cg(matvec, beta, kb, kappa, B, lo, hi,
-                               min(max_cg, max(max_iter - used - 1, 1)))
-        used += k
-        f_c = _kmm_objective(cand, kc, kappa)
-        if f_c <= f:
-            beta, kb, f = cand, kc, f_c
-            if certify(beta, kb, f):
-                return beta, f, gap, used, True
-        # Stall test: the error of this linearly converging scheme is a small multiple of
-        # the decrease of one cycle.
-        if f_cycle - f <= tol * abs(f):
-            return beta, f, gap, used, True
-    return beta, f, gap, used, False
-
-
-class _FaceSolver:
-    """Newton directions to the minimiser of the KMM objective on the current face (dense K).
-
-    Coordinates at 0 with ``g > 0`` and at ``B`` with ``g < 0`` stay where they are; the
-    others solve ``(K_FF + μ I) z = κ_F − B K_FU 1`` by Cholesky, with the sum constraint
-    added as an equality (one Lagrange multiplier) when the face solution leaves the
-    slab.  The damping ``μ`` (Levenberg–Marquardt style, relative to the mean diagonal)
-    grows when a step fails and shrinks when one succeeds, so that the ill-conditioned
-    kernel matrices of low-dimensional data still give usable steps.
-    """
-
-    MU_MIN, MU_MAX = 1e-10, 1e2
-
-    def __init__(self, K, kappa, B, lo, hi, work):
-        self.K, self.kappa, self.B, self.lo, self.hi, self.work = K, kappa, B, lo, hi, work
-        self.mu = self.MU_MIN
-
-    def direction(self, beta, g):
-        B, K, work = self.B, self.K, self.work
-        free = ~(((beta <= 0) & (g > 0)) | ((beta >= B) & (g < 0)))
-        F = free.nonzero().squeeze(1)
-        if F.numel() == 0:
+def _available_memory(device: torch.device) -> int | None:
+    """Bytes currently available on ``device``, or None where that cannot be read."""
+    if device.type == "cuda":
+        try:
+            return int(torch.cuda.mem_get_info(device)[0])
+        except (RuntimeError, AssertionError):
             return None
-        at_b = ((beta >= B) & ~free).nonzero().squeeze(1)
-        rhs = self.kappa[F]
-        if at_b.numel():
-            rhs = rhs - B * K[F[:, None], at_b].to(work).sum(1)
-        kff = K[F[:, None], F].to(work)
-        scale = float(kff.diagonal().mean())
-        kff.diagonal().add_(self.mu * scale)
-        chol, info = torch.linalg.cholesky_ex(kff)
-        if int(info) != 0:
-            return None
-        sol = torch.cholesky_solve(torch.stack([rhs, torch.ones_like(rhs)], 1), chol)
-        z, k_inv_one = sol[:, 0], sol[:, 1]
-        fixed_mass = B * at_b.numel()
-        total = float(z.sum()) + fixed_mass
-        if not self.lo <= total <= self.hi:  # enforce sum(β) = the violated bound
-            target = (self.hi if total > self.hi else self.lo) - fixed_mass
-            z = z - (float(z.sum()) - target) / float(k_inv_one.sum()) * k_inv_one
-        d = torch.zeros_like(beta)
-        d[F] = z - beta[F]
-        return d
+    if device.type != "cpu":
+        return None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
-def _kmm_newton_phase(solver, matvec, beta, kb, kappa, tol, max_iter, lip):
-    """Projected Newton iterations on the faces (Bertsekas, 1982) from a feasible ``β``.
+def kmm_memory_budget(device=None) -> int:
+    """The default memory budget of :func:`~tllab.kmm_weights` on ``device``, in bytes.
 
-    Each iteration takes one projected-gradient step (step ``1/lip``: it moves the active
-    set), then a projected search along the damped face-Newton direction (steps 1, ½, ¼;
-    the damping grows when all three fail and shrinks after a success).  Stops when an
-    iteration gains at most ``tol`` relatively or no damping helps; the caller then
-    certifies the result.  Returns ``(β, Kβ, objective, kernel products used)``.
+    :data:`~tllab.reweight.KMM_MEMORY_FRACTION` of the memory available now (``MemAvailable`` of
+    ``/proc/meminfo`` on Linux, ``os.sysconf`` elsewhere, free memory on CUDA), or
+    :data:`~tllab.reweight.KMM_FALLBACK_MEMORY` where that cannot be read (e.g. MPS).
+
+    Examples
+    --------
+    >>> import tllab
+    >>> tllab.reweight.kmm_memory_budget("cpu") > 0
+    True
     """
-    B, lo, hi = solver.B, solver.lo, solver.hi
-    f = _kmm_objective(beta, kb, kappa)
-    used = 0
-    while used < max_iter:
-        f_start = f
-        new = _project_box_slab(beta - (kb - kappa) / lip, B, lo, hi)
-        kn = matvec(new)
-        used += 1
-        f_new = _kmm_objective(new, kn, kappa)
-        if f_new < f:
-            beta, kb, f = new, kn, f_new
-        improved = False
-        while not improved and used < max_iter:
-            d = solver.direction(beta, kb - kappa)
-            for step in (1.0, 0.5, 0.25):
-                if d is None or used >= max_iter:
-                    break
-                cand = _project_box_slab(beta + step * d, B, lo, hi)
-                kc = matvec(cand)
-                used += 1
-                f_c = _kmm_objective(cand, kc, kappa)
-                if f_c < f:
-                    beta, kb, f, improved = cand, kc, f_c, True
-                    break
-            if improved:
-                solver.mu = max(solver.mu / 100, solver.MU_MIN)
-            elif solver.mu >= solver.MU_MAX:
-                return beta, kb, f, used
-            else:
-                solver.mu = min(solver.mu * 100, solver.MU_MAX)
-        if f_start - f <= tol * abs(f):
-            break
-    return beta, kb, f, used
+    device = torch.device("cpu") if device is None else torch.device(device)
+    avail = _available_memory(device)
+    return KMM_FALLBACK_MEMORY if avail is None else int(KMM_MEMORY_FRACTION * avail)
+
+
+def _kmm_plan(n: int, itemsize: int, work_itemsize: int, budget: int,
+              cache_kernel: bool | None) -> tuple[bool, bool]:
+    """``(cache K, second-order solver)`` for ``n`` source points within ``budget`` bytes.
+
+    Caching ``K`` costs ``n² · itemsize``; the second-order solver one work matrix of the
+    working face, at most ``n² · work_itemsize``.  The default caches ``K`` when both fit,
+    else keeps the tiled products and the second-order solver when its matrix fits, else
+    runs first-order; ``cache_kernel`` forces the cache on or off.
+    """
+    k_bytes, face_bytes = n * n * itemsize, n * n * work_itemsize
+    if cache_kernel is None:
+        dense = k_bytes + face_bytes <= budget
+    else:
+        dense = cache_kernel
+    return dense, (k_bytes if dense else 0) + face_bytes <= budget
 
 
 @torch.no_grad()
@@ -382,6 +147,7 @@ def kmm_weights(
     tol: float = 1e-7,
     max_iter: int = 20000,
     cache_kernel: bool | None = None,
+    memory_budget: float | None = None,
     block_size: int | None = None,
     return_info: bool = False,
 ):
@@ -402,36 +168,59 @@ def kmm_weights(
     and the sum constraint are both enforced and the whole source is solved at once
     (no chunking).
 
-    **Solver.**  Cycles of (i) 10 accelerated projected-gradient steps (FISTA with
-    adaptive restart, step ``1/λ_max(K)`` from power iteration, corrected by a
-    backtracking test) using the exact Euclidean projection onto the box-and-slab set,
-    ``clamp(v − τ, 0, B)`` with the scalar ``τ`` found from the sorted breakpoints (``τ = 0``
-    when the clamp already satisfies the slab), and (ii) up to 50 conjugate-gradient
-    steps on the current face (coordinates at a bound held fixed; CG restarts when a new
-    bound is hit), a GPCG-type scheme (Moré & Toraldo, 1991) that never increases the
-    objective across a cycle.  When the dense ``K`` is cached (see *Memory*), projected
-    Newton iterations come first (Bertsekas, 1982): a projected-gradient step, then a
-    projected search along the exact minimiser of the objective on the current face
-    (a Cholesky solve of ``K_FF``, damped Levenberg–Marquardt style when the step fails,
-    with the sum constraint as an equality when it binds); they find the active set in
-    a few dozen iterations, and the cycles above then start from their result and
-    certify it.  **Stopping rule**: stop when the relative decrease of
-    ``f`` over one cycle is at most ``tol`` (the scheme converges linearly, so the
-    remaining sub-optimality is a small multiple of that decrease; measured against an
-    interior-point QP it is ~1e-6 relative for ``tol=1e-7``), or when the certified
-    Frank–Wolfe duality gap ``(f(β) − max_k [f(β_k) + min_{s feasible} ∇f(β_k)ᵀ(s − β_k)])
-    / |f(β)|`` is at most ``tol`` (a rigorous bound, often much looser than the true
-    sub-optimality, reported as ``gap``).  ``max_iter`` counts kernel products; reaching
-    it raises a ``RuntimeWarning``.  Runs wherever ``xs`` lives (CPU, CUDA); float32
-    inputs keep float32 kernel products, the iterates are float64 (except on MPS).
+    **Solver** (second order, the default whenever one ``n_s × n_s`` float64 matrix fits
+    the memory budget).  (i) Projected Newton on the active faces (Bertsekas, 1982):
+    coordinates near a bound that the gradient pushes against it are fixed there, a
+    Levenberg–Marquardt-damped Newton step (Cholesky solve of ``K_FF + μI``; the sum
+    constraint as an equality when it binds) is taken on the others, the coordinates it
+    sends below 0 leave the face and the step is recomputed, then a projected search
+    along the arc; this finds the support in a dozen iterations.  (ii) A primal-dual
+    interior-point method (Mehrotra predictor–corrector) on a working set: the support
+    found plus the zero weights that violate the optimality conditions, the others held
+    at 0; after each solve, the coordinates outside that still violate them join the
+    working set.  **Stopping rule**: the Frank–Wolfe duality gap
+    ``(∇f(β)ᵀβ − min_{s feasible} ∇f(β)ᵀs) / |f(β)|`` is at most ``tol`` — a rigorous
+    bound on the relative sub-optimality, reported as ``gap`` — or no coordinate
+    violates the optimality conditions (the interior-point duality gap is then
+    ``<= 1e-3·tol``), or the Newton decrement on the free coordinates and the
+    violators — the decrease a Newton step on that face would bring, an estimate rather
+    than a bound — is at most ``0.1·tol·|f(β)|``.  On the benchmark problems (``n_s``
+    from 500 to 20 000, see ``benchmarks/README.md``) the float64 objective is the lowest
+    found, cvxopt's interior point stopping 3e-8 to 2e-7 relative above it; the tests
+    check it within ``tol`` of cvxopt's tight-tolerance optimum on random problems
+    (float32 inputs, whose kernel values carry float32 rounding: within 1e-6).
 
-    **Memory.**  Kernel products ``Kβ`` are tiled like :func:`tllab.mmd2` (memory
-    ``O(n_s·d + block²)``), so ``n_s = 20 000`` fits on a laptop.  The dense ``K`` is
-    cached instead (faster: one kernel evaluation instead of one per iteration) when
-    ``cache_kernel=True``, or by default when ``n_s² × itemsize <=``
-    :data:`tllab.reweight.KMM_DENSE_BYTES` (128 MiB: ``n_s <= 4096`` in float64,
-    ``<= 5792`` in float32).  With the cache, the Newton phase
-    holds two more float64 matrices of the size of the free face (at most ``n_s²`` each).
+    **Solver** (first order, when that matrix does not fit): cycles of 10 accelerated
+    projected-gradient steps (FISTA with adaptive restart, step ``1/λ_max(K)`` from
+    power iteration) using the exact Euclidean projection onto the box-and-slab set,
+    ``clamp(v − τ, 0, B)`` with the scalar ``τ`` found from the sorted breakpoints, and up
+    to 50 conjugate-gradient steps on the current face, a GPCG-type scheme (Moré &
+    Toraldo, 1991).  It stops when the Frank–Wolfe gap is at most ``tol`` or one cycle
+    decreases ``f`` by at most ``tol`` relatively — a heuristic: on ill-conditioned
+    problems (low dimension, narrow bandwidth) it can stop 1e-5 relative above the
+    optimum.
+
+    ``max_iter`` counts kernel products; reaching it, or stopping without certifying
+    ``tol``, raises a ``RuntimeWarning``.  Runs wherever ``xs`` lives (CPU, CUDA); float32
+    inputs keep float32 kernel values (half the memory of a cached ``K``), while the
+    products of the second-order solver, the iterates and the factorisations are
+    float64 (float32 on MPS, which has no float64); the first-order solver's tiled
+    products stay in the input dtype.
+
+    **Memory.**  With ``memory_budget=None`` the budget is
+    :func:`tllab.reweight.kmm_memory_budget`: half
+    (:data:`~tllab.reweight.KMM_MEMORY_FRACTION`) of the memory available on ``xs``'s
+    device (``MemAvailable`` on Linux), or 2 GiB
+    (:data:`~tllab.reweight.KMM_FALLBACK_MEMORY`) where it cannot be read.  Within it, by
+    default: ``K`` is cached (``n_s² × itemsize`` bytes) when it fits together with the
+    second-order solver's working matrix (``n_s² × 8`` bytes at most: one float64 matrix
+    of the current face, factorised in place); else the products are evaluated tile by
+    tile (rows of ``K``, one kernel evaluation per product) and the second-order solver
+    runs when its matrix fits; else the first-order solver runs, in ``O(n_s·d + block²)``
+    memory like :func:`tllab.mmd2`.  ``cache_kernel=True``/``False`` forces the cache on
+    or off (the solver is still chosen by the budget).  For example, a budget of 4 GiB
+    (8 GiB available) caches ``K`` up to ``n_s = 16 384`` in float64 and ``18 918`` in
+    float32, and runs the second-order solver on tiled products up to ``n_s = 23 170``.
 
     Parameters
     ----------
@@ -448,16 +237,18 @@ def kmm_weights(
         Relative slack of the sum constraint; default ``(√n_s − 1)/√n_s``.
     kernel : {"gaussian", "laplacian"}, default="gaussian"
     tol : float, default=1e-7
-        Relative tolerance of the stopping rule above.
+        Relative tolerance of the stopping rules above.
     max_iter : int, default=20000
         Largest number of kernel products ``K v``.
     cache_kernel : bool, optional
-        Force (True) or forbid (False) the dense kernel cache; None applies the rule above.
+        Force (True) or forbid (False) the dense kernel cache; None applies the budget.
+    memory_budget : float, optional
+        Bytes the solver may hold beyond the inputs; None for the default above.
     block_size : int, optional
         Tile edge for the tiled products.
     return_info : bool, default=False
-        Return a :class:`KMMResult` (weights, objective, gap, iterations, converged flag)
-        instead of the weights alone.
+        Return a :class:`~tllab.KMMResult` (weights, objective, gap, iterations, converged flag,
+        bandwidth, cache and solver used) instead of the weights alone.
 
     Returns
     -------
@@ -470,8 +261,8 @@ def kmm_weights(
     >>> xs = torch.randn(300, 2, dtype=torch.float64, generator=g)
     >>> xt = torch.randn(200, 2, dtype=torch.float64, generator=g) + 0.5
     >>> res = tllab.kmm_weights(xs, xt, bandwidth=1.0, B=10.0, return_info=True)
-    >>> res.converged, bool(res.weights.max() <= 10.0)
-    (True, True)
+    >>> res.converged, res.gap <= 1e-7, bool(res.weights.max() <= 10.0)
+    (True, True, True)
     >>> # points towards the target get more weight
     >>> bool(res.weights[xs.sum(1) > 1].mean() > res.weights[xs.sum(1) < -1].mean())
     True
@@ -494,6 +285,10 @@ def kmm_weights(
     block = _block(block_size, xs.device)
     if cache_kernel is not None and not isinstance(cache_kernel, bool):
         raise TypeError(f"cache_kernel must be True, False or None; got {cache_kernel!r}")
+    if memory_budget is None:
+        budget = kmm_memory_budget(xs.device)
+    else:
+        budget = int(check_real(memory_budget, "memory_budget", low=0.0))
     if not isinstance(return_info, bool):
         raise TypeError(f"return_info must be a bool; got {return_info!r}")
     bandwidths = resolve_bandwidth(bandwidth, xs, xt)
@@ -504,33 +299,31 @@ def kmm_weights(
     kappa = _kernel_matvec_centred(xsc, xtc, ones_t, kernel, bandwidths, block, False)
     kappa = kappa.squeeze(1).to(work) * (n_s / n_t)
 
-    dense = (n_s * n_s * xs.element_size() <= KMM_DENSE_BYTES
-             if cache_kernel is None else cache_kernel)
-    if dense:
-        sq = (xsc * xsc).sum(1)
-        K = _tile(xsc, xsc, sq, sq, kernel, bandwidths)
-
-        def matvec(v):
-            return (K @ v.to(K.dtype)).to(work)
-    else:
-
-        def matvec(v):
-            out = _kernel_matvec_centred(xsc, None, v.to(xs.dtype).unsqueeze(1), kernel,
-                                         bandwidths, block, False)
-            return out.squeeze(1).to(work)
-
+    work_size = torch.empty((), dtype=work).element_size()
+    dense, second = _kmm_plan(n_s, xs.element_size(), work_size, budget, cache_kernel)
+    gram = _Gram(xsc, kernel, bandwidths, block, dense, work, exact=second)
     lo, hi = n_s * (1.0 - eps), n_s * (1.0 + eps)
-    newton = _FaceSolver(K, kappa, B, lo, hi, work) if dense else None
-    beta, f, gap, n_iter, converged = _kmm_solve(matvec, kappa, B, lo, hi, tol, max_iter,
-                                                 newton=newton)
+    solve = _second_order if second else _first_order
+    beta, _, f, gap, converged = solve(gram, kappa, B, lo, hi, tol, max_iter)
+    converged = converged and gram.products < max_iter
     if not converged:
+        if gram.products >= max_iter:
+            why = f"stopped after {gram.products} kernel products (max_iter={max_iter})"
+            advice = "increase max_iter or tol"
+        else:
+            why = "could not certify the tolerance"
+            advice = ("float32 kernel values limit the attainable accuracy: pass float64 "
+                      "inputs or a larger tol" if xs.dtype == torch.float32
+                      else "pass a larger tol")
         warnings.warn(
-            f"kmm_weights stopped after max_iter={max_iter} kernel products before meeting "
-            f"tol={tol:.1e} (certified relative gap {gap:.2e}); increase max_iter or tol",
+            f"kmm_weights {why} before meeting tol={tol:.1e} (certified relative gap "
+            f"{gap:.2e}, an upper bound on how far the objective is above the optimum); "
+            f"{advice}",
             RuntimeWarning,
             stacklevel=3,
         )
     weights = beta.to(xs.dtype)
     if not return_info:
         return weights
-    return KMMResult(weights, f, gap, n_iter, converged, bandwidths, dense)
+    return KMMResult(weights, f, gap, gram.products, converged, bandwidths, dense,
+                     "newton-ipm" if second else "first-order", budget)
