@@ -167,7 +167,7 @@ def check_batch(
     return t.to(device=device, dtype=dtype)
 
 
-_LABELS = "integer class labels (integer class indices 0, 1, 2, ...)"
+_LABELS = "integer class labels 0, 1, 2, ..."
 
 
 def check_labels(
@@ -217,8 +217,7 @@ def check_labels(
     >>> check_labels([0, 1], "ys", 3, x_name="xs")
     Traceback (most recent call last):
     ...
-    ValueError: ys must have one label per sample: ys must have shape (3,) to match xs; got \
-shape (2,)
+    ValueError: ys must have one label per sample of xs: expected shape (3,), got (2,)
     """
     if isinstance(y, (str, bytes, dict)) or y is None:
         raise TypeError(f"{name} must be an array-like of class labels; got {type(y).__name__}")
@@ -234,8 +233,8 @@ shape (2,)
         raise ValueError(f"{name} must be 1-D with shape (n_samples,); got shape "
                          f"{tuple(t.shape)}{hint}")
     if n is not None and t.shape[0] != n:
-        raise ValueError(f"{name} must have one label per sample: {name} must have shape "
-                         f"({n},) to match {x_name}; got shape {tuple(t.shape)}")
+        raise ValueError(f"{name} must have one label per sample of {x_name}: expected "
+                         f"shape ({n},), got {tuple(t.shape)}")
     if t.is_floating_point():
         bad = ~torch.isfinite(t) | (t != t.round())
         if bool(bad.any()):
