@@ -30,8 +30,10 @@ from tllab import (
     seed_everything,
 )
 from tllab._checks import (
+    check_batch,
     check_choice,
     check_int,
+    check_labels,
     check_positive_scalars,
     check_probabilities,
     check_real,
@@ -420,3 +422,109 @@ def test_valid_edge_inputs_accepted():
     res = mmd_test(two, two + 0.5, n_permutations=1, bandwidth=1.0)
     assert 0 < res.p_value <= 1
     assert tllab.kl_divergence([1.0], [1.0]).item() == 0.0
+
+
+# ------------------------------------------------ check_batch and check_labels: the shared checks
+# of the deep-learning entry points (finetune, adapt, selective, one_vs_rest_logistic).
+# Distinctive argument names, so a message that names the wrong argument cannot match.
+_BATCH_BAD = [
+    ("none", None, {}, TypeError, r"imgs must be an array-like"),
+    ("string", "pixels", {}, TypeError, r"imgs must be an array-like"),
+    ("dict", {"a": 1}, {}, TypeError, r"imgs must be an array-like"),
+    ("ragged", [[1.0, 2.0], [3.0]], {}, TypeError, r"imgs must be a numeric array-like"),
+    ("objects", [[object()]], {}, TypeError, r"imgs must be a numeric array-like"),
+    ("complex", np.ones((3, 2), dtype=complex), {}, TypeError, r"imgs must be real-valued"),
+    ("scalar", 3.0, {}, ValueError, r"imgs must have shape \(n_samples, ...\)"),
+    ("1-d", np.ones(5), {}, ValueError, r"imgs must have shape .*got shape \(5,\)"),
+    ("empty", np.ones((0, 3)), {}, ValueError, r"imgs must have at least 1 sample.*empty"),
+    ("too-few", np.ones((1, 3)), {"min_samples": 2}, ValueError,
+     r"imgs must have at least 2 sample\(s\); got 1"),
+    ("no-features", np.ones((4, 0)), {}, ValueError, r"imgs must have at least one feature"),
+    ("no-pixels", np.ones((4, 3, 0, 2)), {}, ValueError, r"imgs must have at least one feature"),
+    ("nan", _with(np.ones((2, 2, 2)), (1, 0, 1), np.nan), {}, ValueError,
+     r"imgs must be finite; found 1 NaN and 0 inf"),
+    ("inf", torch.full((2, 3), -math.inf), {}, ValueError, r"imgs must be finite"),
+]
+
+
+@pytest.mark.parametrize(("x", "kwargs", "exc", "match"), [c[1:] for c in _BATCH_BAD],
+                         ids=[c[0] for c in _BATCH_BAD])
+def test_check_batch_refuses(x, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        check_batch(x, "imgs", **kwargs)
+
+
+def test_check_batch_accepts(device):
+    from_list = check_batch([[1, 2], [3, 4], [5, 6]], "imgs")
+    assert from_list.shape == (3, 2) and from_list.dtype == torch.get_default_dtype()
+    assert from_list.tolist() == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    images = np.arange(2 * 1 * 3 * 3, dtype=np.uint8).reshape(2, 1, 3, 3)
+    t = check_batch(images, "imgs")
+    assert t.shape == (2, 1, 3, 3) and t.is_floating_point()
+    np.testing.assert_array_equal(t.numpy(), images.astype(np.float64))
+    f32 = check_batch(np.ones((2, 3), dtype=np.float32), "imgs")
+    assert f32.dtype == torch.float32  # a floating dtype is kept
+    src = torch.rand(4, 3, 2, device=device)
+    out = check_batch(src, "imgs", min_samples=4)
+    assert out.device == src.device and torch.equal(out, src)
+    moved = check_batch(images, "imgs", device=device, dtype=torch.float64)
+    assert moved.device.type == device.type and moved.dtype == torch.float64
+
+
+_LABELS_BAD = [
+    ("none", None, {}, TypeError, r"labels must be an array-like of class labels"),
+    ("string", "0110", {}, TypeError, r"labels must be an array-like of class labels"),
+    ("objects", [object(), object()], {}, TypeError, r"labels must be an array-like"),
+    ("bool", np.array([True, False, True]), {}, TypeError,
+     r"labels must hold integer class labels.*torch.bool"),
+    ("bool-tensor", torch.tensor([True, False]), {}, TypeError, r"labels must hold integer"),
+    ("complex", np.array([0, 1], dtype=complex), {}, TypeError, r"labels must hold integer"),
+    ("scalar", 1, {}, ValueError, r"labels must be 1-D"),
+    ("column", np.zeros((3, 1), dtype=int), {}, ValueError,
+     r"labels must be 1-D.*\(3, 1\).*reshape\(-1\)"),
+    ("2-d", np.zeros((2, 3), dtype=int), {}, ValueError, r"labels must be 1-D"),
+    ("too-short", [0, 1], {"n": 3}, ValueError,
+     r"labels must have one label per sample of feats: expected shape \(3,\), got \(2,\)"),
+    ("too-long", np.zeros(4, dtype=int), {"n": 3}, ValueError, r"labels must have one label"),
+    ("fractional", [0.0, 1.5, 1.0], {}, ValueError,
+     r"labels must hold integer class labels 0, 1, 2, \.\.\.; got 1.5"),
+    ("nan", np.array([0.0, np.nan]), {}, ValueError, r"labels must hold integer class labels"),
+    ("inf", torch.tensor([math.inf, 0.0]), {}, ValueError, r"labels must hold integer"),
+    ("negative", [0, -2, 1], {}, ValueError,
+     r"labels must be non-negative class indices; smallest is -2"),
+    ("negative-float", np.array([-1.0, 0.0]), {}, ValueError, r"labels must be non-negative"),
+]
+
+
+@pytest.mark.parametrize(("y", "kwargs", "exc", "match"), [c[1:] for c in _LABELS_BAD],
+                         ids=[c[0] for c in _LABELS_BAD])
+def test_check_labels_refuses(y, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        check_labels(y, "labels", x_name="feats", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        [2, 0, 1, 1],
+        np.array([2, 0, 1, 1], dtype=np.int32),
+        np.array([2, 0, 1, 1], dtype=np.uint8),
+        np.array([2.0, 0.0, 1.0, 1.0]),
+        np.array([2.0, 0.0, 1.0, 1.0], dtype=np.float32),
+        torch.tensor([2, 0, 1, 1], dtype=torch.int16),
+    ],
+    ids=["list", "int32", "uint8", "float64-integral", "float32-integral", "int16-tensor"],
+)
+def test_check_labels_accepts(y):
+    t = check_labels(y, "labels", 4)
+    assert t.dtype == torch.long and t.device.type == "cpu"
+    assert t.tolist() == [2, 0, 1, 1]
+
+
+def test_check_labels_device_and_length(device):
+    y = torch.tensor([1.0, 0.0, 3.0], device=device)
+    t = check_labels(y, "labels", 3)  # a tensor stays on its device
+    assert t.device == y.device and t.dtype == torch.long and t.tolist() == [1, 0, 3]
+    moved = check_labels(np.array([1, 0]), "labels", device=device)  # n=None: any length
+    assert moved.device.type == device.type and moved.tolist() == [1, 0]
+    assert check_labels([], "labels", 0).shape == (0,)  # no labels for no samples

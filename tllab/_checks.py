@@ -18,6 +18,8 @@ from .device import as_tensor
 
 __all__ = [
     "check_samples",
+    "check_batch",
+    "check_labels",
     "check_sample_pair",
     "check_probabilities",
     "check_positive_scalars",
@@ -88,6 +90,160 @@ def check_samples(x, name: str = "x", *, min_samples: int = 1) -> torch.Tensor:
         )
     _check_finite(t, name)
     return t
+
+
+def check_batch(
+    x,
+    name: str = "x",
+    *,
+    min_samples: int = 1,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    """Validate a batch of samples of any shape ``(n_samples, ...)``: vectors, images.
+
+    Unlike :func:`check_samples` (feature matrices), any number of dimensions from two up
+    is accepted; the batch must be real-valued, hold at least ``min_samples`` samples of at
+    least one entry each, and be finite.  Integer and boolean data become the default
+    floating dtype (as in :func:`tllab.as_tensor`); tensors stay where they are unless
+    ``device`` is given.
+
+    Parameters
+    ----------
+    x : array-like or torch.Tensor of shape (n_samples, ...)
+    name : str, default="x"
+        The argument's name, used in the error messages.
+    min_samples : int, default=1
+    device : torch.device or str, optional
+        Move the result there (default: leave a tensor where it is; other inputs on the CPU).
+    dtype : torch.dtype, optional
+        Cast the result to it (default: keep a floating dtype).
+
+    Returns
+    -------
+    torch.Tensor of shape (n_samples, ...)
+
+    Raises
+    ------
+    TypeError
+        ``x`` is not a numeric array-like, or is complex.
+    ValueError
+        ``x`` has fewer than two dimensions, too few samples, samples with no entries, or
+        NaN or inf entries.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tllab._checks import check_batch
+    >>> check_batch(torch.zeros(5, 1, 8, 8), "images").shape
+    torch.Size([5, 1, 8, 8])
+    >>> check_batch([1.0, 2.0], "x")
+    Traceback (most recent call last):
+    ...
+    ValueError: x must have shape (n_samples, ...) with at least 2 dimensions; got shape (2,) \
+(reshape a single feature with x.reshape(-1, 1))
+    """
+    if isinstance(x, (str, bytes, dict)) or x is None:
+        raise TypeError(f"{name} must be an array-like or a torch.Tensor; got {type(x).__name__}")
+    try:
+        t = as_tensor(x)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise TypeError(
+            f"{name} must be a numeric array-like or a torch.Tensor; got {type(x).__name__}"
+        ) from err
+    if t.is_complex():
+        raise TypeError(f"{name} must be real-valued; got complex dtype {t.dtype}")
+    if t.ndim < 2:
+        raise ValueError(
+            f"{name} must have shape (n_samples, ...) with at least 2 dimensions; got shape "
+            f"{tuple(t.shape)} (reshape a single feature with {name}.reshape(-1, 1))"
+        )
+    if t.shape[0] < min_samples:
+        got = f"an empty batch of shape {tuple(t.shape)}" if t.shape[0] == 0 else t.shape[0]
+        raise ValueError(f"{name} must have at least {min_samples} sample(s); got {got}")
+    if t[0].numel() == 0:
+        raise ValueError(f"{name} must have at least one feature; got shape {tuple(t.shape)}")
+    _check_finite(t, name)
+    return t.to(device=device, dtype=dtype)
+
+
+_LABELS = "integer class labels 0, 1, 2, ..."
+
+
+def check_labels(
+    y,
+    name: str = "y",
+    n: int | None = None,
+    *,
+    x_name: str = "x",
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Validate class labels: a 1-D array of non-negative integer class indices.
+
+    Integer dtypes are accepted; floating labels only when every entry is finite and
+    integral-valued (``[0.0, 1.0, 1.0]``), as scikit-learn does; bool and complex are
+    refused.  The result is ``torch.long``.
+
+    Parameters
+    ----------
+    y : array-like or torch.Tensor of shape (n,)
+    name : str, default="y"
+        The argument's name, used in the error messages.
+    n : int, optional
+        The number of samples the labels belong to (None: any length).
+    x_name : str, default="x"
+        The name of those samples, for the length-mismatch message.
+    device : torch.device or str, optional
+        Move the result there (default: leave a tensor where it is; other inputs on the CPU).
+
+    Returns
+    -------
+    torch.Tensor of shape (n,), dtype torch.long
+
+    Raises
+    ------
+    TypeError
+        ``y`` is not an array-like of numbers, or holds bool or complex values.
+    ValueError
+        ``y`` is not 1-D, does not have ``n`` entries, holds non-integral or non-finite
+        floats, or negative labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tllab._checks import check_labels
+    >>> check_labels(np.array([0.0, 2.0, 1.0]), "y", 3)
+    tensor([0, 2, 1])
+    >>> check_labels([0, 1], "ys", 3, x_name="xs")
+    Traceback (most recent call last):
+    ...
+    ValueError: ys must have one label per sample of xs: expected shape (3,), got (2,)
+    """
+    if isinstance(y, (str, bytes, dict)) or y is None:
+        raise TypeError(f"{name} must be an array-like of class labels; got {type(y).__name__}")
+    try:
+        t = y if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y))
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise TypeError(f"{name} must be an array-like of {_LABELS}; "
+                        f"got {type(y).__name__}") from err
+    if t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f"{name} must hold {_LABELS}; got dtype {t.dtype}")
+    if t.ndim != 1:
+        hint = f"; flatten it with {name}.reshape(-1)" if t.ndim == 2 and 1 in t.shape else ""
+        raise ValueError(f"{name} must be 1-D with shape (n_samples,); got shape "
+                         f"{tuple(t.shape)}{hint}")
+    if n is not None and t.shape[0] != n:
+        raise ValueError(f"{name} must have one label per sample of {x_name}: expected "
+                         f"shape ({n},), got {tuple(t.shape)}")
+    if t.is_floating_point():
+        bad = ~torch.isfinite(t) | (t != t.round())
+        if bool(bad.any()):
+            raise ValueError(f"{name} must hold {_LABELS}; got {float(t[bad][0]):g} "
+                             f"in a {t.dtype} array")
+    if t.numel() and bool((t < 0).any()):
+        raise ValueError(f"{name} must be non-negative class indices; smallest is "
+                         f"{int(t.min())}")
+    return t.to(device=device, dtype=torch.long)
 
 
 def check_sample_pair(

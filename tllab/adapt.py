@@ -22,10 +22,9 @@ import torch
 from torch import nn
 from tqdm.auto import trange
 
-from ._checks import check_int, check_real
+from ._checks import check_batch, check_int, check_labels, check_real
 from .adversarial import DomainDiscriminator, dann_coefficient, grad_reverse
 from .align.losses import coral_loss, mmd_loss
-from .device import as_tensor
 
 __all__ = ["ALIGNMENTS", "AdaptResult", "fit_adapted", "predict", "extract_features"]
 
@@ -48,46 +47,6 @@ class AdaptResult(NamedTuple):
     binary cross-entropy); None without alignment."""
     domain_accuracy: list[float] | None
     """The DANN discriminator's accuracy on the training batches, per epoch (else None)."""
-
-
-def _check_data(x, name: str, min_samples: int = 1) -> torch.Tensor:
-    if isinstance(x, (str, bytes, dict)) or x is None:
-        raise TypeError(f"{name} must be an array-like or a torch.Tensor; got {type(x).__name__}")
-    try:
-        t = as_tensor(x)
-    except (TypeError, ValueError, RuntimeError) as err:
-        raise TypeError(f"{name} must be a numeric array-like; got {type(x).__name__}") from err
-    if t.is_complex():
-        raise TypeError(f"{name} must be real-valued; got complex dtype {t.dtype}")
-    if t.ndim < 2:
-        raise ValueError(
-            f"{name} must have shape (n_samples, ...) with at least 2 dimensions; got shape "
-            f"{tuple(t.shape)} (reshape a single feature with {name}.reshape(-1, 1))"
-        )
-    if t.shape[0] < min_samples:
-        raise ValueError(f"{name} must have at least {min_samples} sample(s); got {t.shape[0]}")
-    if t[0].numel() == 0:
-        raise ValueError(f"{name} must have at least one feature; got shape {tuple(t.shape)}")
-    if not bool(torch.isfinite(t).all()):
-        raise ValueError(f"{name} must be finite; found NaN or inf entries")
-    return t
-
-
-def _check_labels(y, name: str, n: int, x_name: str) -> torch.Tensor:
-    if isinstance(y, (str, bytes, dict)) or y is None:
-        raise TypeError(f"{name} must be an array-like of class indices; got {type(y).__name__}")
-    t = torch.as_tensor(y) if not isinstance(y, torch.Tensor) else y
-    if t.ndim != 1 or t.shape[0] != n:
-        raise ValueError(f"{name} must have shape ({n},) to match {x_name}; got {tuple(t.shape)}")
-    if t.is_floating_point():
-        if not bool(torch.isfinite(t).all()) or not bool((t == t.round()).all()):
-            raise ValueError(f"{name} must hold integer class indices")
-    elif t.dtype == torch.bool or t.is_complex():
-        raise TypeError(f"{name} must hold integer class indices; got dtype {t.dtype}")
-    t = t.long()
-    if bool((t < 0).any()):
-        raise ValueError(f"{name} must be non-negative class indices; smallest is {int(t.min())}")
-    return t
 
 
 def _check_module(m, name: str) -> nn.Module:
@@ -267,20 +226,20 @@ def fit_adapted(
         discriminator_lr, "discriminator_lr", low=0.0, low_inclusive=False)
 
     min_n = 2 if aligning else 1
-    xs = _check_data(xs, "xs", min_samples=min_n)
-    ys = _check_labels(ys, "ys", xs.shape[0], "xs")
-    xt = _check_data(xt, "xt", min_samples=min_n)
+    xs = check_batch(xs, "xs", min_samples=min_n)
+    ys = check_labels(ys, "ys", xs.shape[0], x_name="xs")
+    xt = check_batch(xt, "xt", min_samples=min_n)
     if xt.shape[1:] != xs.shape[1:]:
         raise ValueError(f"xs and xt must have the same shape per sample; got "
                          f"{tuple(xs.shape[1:])} and {tuple(xt.shape[1:])}")
     if (xt_labelled is None) != (yt_labelled is None):
         raise ValueError("pass both xt_labelled and yt_labelled, or neither")
     if xt_labelled is not None:
-        xl = _check_data(xt_labelled, "xt_labelled")
+        xl = check_batch(xt_labelled, "xt_labelled")
         if xl.shape[1:] != xs.shape[1:]:
             raise ValueError(f"xt_labelled must have the per-sample shape of xs, "
                              f"{tuple(xs.shape[1:])}; got {tuple(xl.shape[1:])}")
-        yl = _check_labels(yt_labelled, "yt_labelled", xl.shape[0], "xt_labelled")
+        yl = check_labels(yt_labelled, "yt_labelled", xl.shape[0], x_name="xt_labelled")
     else:
         xl = yl = None
 
@@ -381,7 +340,7 @@ def fit_adapted(
 @torch.no_grad()
 def _batched(modules: list[nn.Module], x, batch_size: int) -> torch.Tensor:
     batch_size = check_int(batch_size, "batch_size", min_value=1)
-    x = _check_data(x, "x")
+    x = check_batch(x, "x")
     device, dtype = _placement(*modules)
     modes = [m.training for m in modules]
     for m in modules:

@@ -11,8 +11,7 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .._checks import check_choice, check_int, check_real
-from ..device import as_tensor
+from .._checks import check_batch, check_choice, check_int, check_labels, check_real
 
 __all__ = ["FitResult", "Evaluation", "fit", "evaluate", "predict", "predict_proba"]
 
@@ -46,39 +45,6 @@ def _model_device_dtype(model) -> tuple[torch.device, torch.dtype]:
     if p is None:
         raise ValueError("model must have at least one parameter")
     return p.device, p.dtype
-
-
-def _inputs(x, name: str, device, dtype) -> torch.Tensor:
-    if isinstance(x, (str, bytes, dict)) or x is None:
-        raise TypeError(f"{name} must be an array-like or a torch.Tensor; got {type(x).__name__}")
-    try:
-        t = as_tensor(x)
-    except (TypeError, ValueError, RuntimeError) as err:
-        raise TypeError(f"{name} must be a numeric array-like or a torch.Tensor") from err
-    if t.is_complex():
-        raise TypeError(f"{name} must be real-valued; got {t.dtype}")
-    if t.ndim < 2:
-        raise ValueError(f"{name} must have shape (n_samples, ...); got shape {tuple(t.shape)}")
-    if t.shape[0] == 0:
-        raise ValueError(f"{name} must not be empty; got shape {tuple(t.shape)}")
-    if not bool(torch.isfinite(t).all()):
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-    return t.to(device=device, dtype=dtype)
-
-
-def _labels(y, name: str, n: int, device) -> torch.Tensor:
-    if isinstance(y, (str, bytes, dict)) or y is None:
-        raise TypeError(f"{name} must be an array-like of class labels; got {type(y).__name__}")
-    t = y if isinstance(y, torch.Tensor) else torch.as_tensor(y)
-    if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
-        raise TypeError(f"{name} must hold integer class labels; got dtype {t.dtype}")
-    if t.ndim != 1:
-        raise ValueError(f"{name} must be 1-D with shape (n_samples,); got {tuple(t.shape)}")
-    if t.shape[0] != n:
-        raise ValueError(f"{name} must have one label per sample ({n}); got {t.shape[0]}")
-    if n and int(t.min()) < 0:
-        raise ValueError(f"{name} must be non-negative class indices; got {int(t.min())}")
-    return t.to(device=device, dtype=torch.long)
 
 
 def _batch_size(batch_size) -> int:
@@ -130,7 +96,7 @@ def predict_proba(model: nn.Module, x, *, batch_size: int = 1024) -> torch.Tenso
     (torch.Size([6, 3]), True)
     """
     device, dtype = _model_device_dtype(model)
-    x = _inputs(x, "x", device, dtype)
+    x = check_batch(x, "x", device=device, dtype=dtype)
     return _logits(model, x, _batch_size(batch_size)).softmax(dim=1)
 
 
@@ -145,7 +111,7 @@ def predict(model: nn.Module, x, *, batch_size: int = 1024) -> torch.Tensor:
     torch.Size([6])
     """
     device, dtype = _model_device_dtype(model)
-    x = _inputs(x, "x", device, dtype)
+    x = check_batch(x, "x", device=device, dtype=dtype)
     return _logits(model, x, _batch_size(batch_size)).argmax(dim=1)
 
 
@@ -161,8 +127,8 @@ def evaluate(model: nn.Module, x, y, *, batch_size: int = 1024) -> Evaluation:
     True
     """
     device, dtype = _model_device_dtype(model)
-    x = _inputs(x, "x", device, dtype)
-    y = _labels(y, "y", x.shape[0], device)
+    x = check_batch(x, "x", device=device, dtype=dtype)
+    y = check_labels(y, "y", x.shape[0], device=device)
     logits = _logits(model, x, _batch_size(batch_size))
     _check_label_range(y, logits.shape[1], "y")
     loss = nn.functional.cross_entropy(logits.float(), y)
@@ -298,13 +264,13 @@ def fit(
     (True, 30)
     """
     device, dtype = _model_device_dtype(model)
-    x = _inputs(x, "x", device, dtype)
-    y = _labels(y, "y", x.shape[0], device)
+    x = check_batch(x, "x", device=device, dtype=dtype)
+    y = check_labels(y, "y", x.shape[0], device=device)
     if (x_val is None) != (y_val is None):
         raise ValueError("x_val and y_val must be given together")
     if x_val is not None:
-        x_val = _inputs(x_val, "x_val", device, dtype)
-        y_val = _labels(y_val, "y_val", x_val.shape[0], device)
+        x_val = check_batch(x_val, "x_val", device=device, dtype=dtype)
+        y_val = check_labels(y_val, "y_val", x_val.shape[0], x_name="x_val", device=device)
     epochs = check_int(epochs, "epochs", min_value=1)
     lr = check_real(lr, "lr", low=0.0, low_inclusive=False)
     weight_decay = check_real(weight_decay, "weight_decay", low=0.0)

@@ -16,8 +16,8 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .._checks import check_choice, check_int, check_real
-from ._fit import FitResult, _inputs, _model_device_dtype, fit
+from .._checks import check_batch, check_choice, check_int, check_real
+from ._fit import FitResult, _model_device_dtype, fit
 
 __all__ = [
     "STRATEGIES",
@@ -289,7 +289,7 @@ def adabn(model: nn.Module, x, *, batch_size: int | None = None) -> nn.Module:
     True
     """
     device, dtype = _model_device_dtype(model)
-    x = _inputs(x, "x", device, dtype)
+    x = check_batch(x, "x", device=device, dtype=dtype)
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", min_value=2)
     bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
@@ -467,7 +467,7 @@ def _probe_on_features(net: nn.Module, x, y, kwargs: dict) -> FitResult:
     device, dtype = _model_device_dtype(net)
 
     def features(v):
-        v = _inputs(v, "x", device, dtype)
+        v = check_batch(v, "x", device=device, dtype=dtype)
         was = net.training
         net.eval()
         with torch.no_grad():

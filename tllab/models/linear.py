@@ -19,6 +19,7 @@ import torch
 
 from .._checks import (
     check_int,
+    check_labels,
     check_real,
     check_samples,
     check_vector,
@@ -347,21 +348,16 @@ def logistic_predict(coef, x) -> torch.Tensor:
     return ((coef[0] + x @ coef[1:]) > 0).to(x.dtype)
 
 
-def _check_labels(y, n: int, n_classes) -> tuple[torch.Tensor, int]:
-    t = check_vector(y, "y", n)
-    if t.is_floating_point() and not bool((t == t.round()).all()):
-        raise ValueError("y must hold integer class labels 0, 1, ..., n_classes - 1")
-    t = t.to(torch.long)
-    if bool((t < 0).any()):
-        raise ValueError(f"y must hold class labels >= 0; smallest is {int(t.min())}")
-    top = int(t.max()) + 1
+def _check_classes(y: torch.Tensor, n_classes) -> int:
+    """``n_classes`` for validated labels ``y``: given (then above every label) or ``max + 1``."""
+    top = int(y.max()) + 1
     if n_classes is None:
         n_classes = max(top, 2)
     n_classes = check_int(n_classes, "n_classes", min_value=2)
     if top > n_classes:
         raise ValueError(f"y has label {top - 1}, which needs n_classes > {top - 1}; "
                          f"got n_classes={n_classes}")
-    return t, n_classes
+    return n_classes
 
 
 def one_vs_rest_logistic(
@@ -412,14 +408,15 @@ def one_vs_rest_logistic(
     n, d = x.shape
     if n_classes is None and prior is not None and hasattr(prior, "__len__"):
         n_classes = len(prior)
-    y, k = _check_labels(y, n, n_classes)
+    y = check_labels(y, "y", n, device=x.device)
+    k = _check_classes(y, n_classes)
     w = check_weight_vector(w, n, x)
     reg = check_real(reg, "reg", low=0.0, low_inclusive=False)
     prior = _check_prior(prior, (k, d + 1), x, "one row per class: intercept, then d slopes")
     max_iter = check_int(max_iter, "max_iter", min_value=1)
     tol = check_real(tol, "tol", low=0.0, low_inclusive=False)
     a = torch.cat([x.new_ones(n, 1), x], dim=1)
-    targets = torch.nn.functional.one_hot(y.to(x.device), k).to(x.dtype)
+    targets = torch.nn.functional.one_hot(y, k).to(x.dtype)
     pen = torch.ones(d + 1, dtype=x.dtype, device=x.device)
     pen[0] = 0.0
     return _logistic_newton(a, targets, w / w.sum(), reg, pen, prior, max_iter, tol)

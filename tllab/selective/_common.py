@@ -1,4 +1,4 @@
-"""Helpers shared by the selective-transfer modules: label checks and a seeded full-batch loop."""
+"""Helpers shared by the selective-transfer modules: training checks, a seeded full-batch loop."""
 
 from __future__ import annotations
 
@@ -8,26 +8,6 @@ import torch
 from torch import nn
 
 from .._checks import check_int, check_real
-
-
-def check_labels(y, name: str, n: int, device) -> torch.Tensor:
-    """Validate integer class labels of shape ``(n,)``; return them as ``torch.long``."""
-    if isinstance(y, (str, bytes, dict)) or y is None:
-        raise TypeError(f"{name} must be an array-like of class labels; got {type(y).__name__}")
-    try:
-        t = y if isinstance(y, torch.Tensor) else torch.as_tensor(y)
-    except (TypeError, ValueError, RuntimeError) as err:
-        raise TypeError(f"{name} must be an array-like of integer class labels") from err
-    if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
-        raise TypeError(f"{name} must hold integer class labels; got dtype {t.dtype}")
-    if t.ndim != 1:
-        raise ValueError(f"{name} must be 1-D with shape (n_samples,); got shape "
-                         f"{tuple(t.shape)}")
-    if t.shape[0] != n:
-        raise ValueError(f"{name} must have one label per sample ({n}); got {t.shape[0]}")
-    if n and int(t.min()) < 0:
-        raise ValueError(f"{name} must be non-negative class indices; got {int(t.min())}")
-    return t.to(device=device, dtype=torch.long)
 
 
 def check_training(n_steps, lr, weight_decay, seed) -> tuple[int, float, float, int]:

@@ -25,12 +25,18 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._checks import check_choice, check_int, check_real, check_sample_pair, check_vector
+from .._checks import (
+    check_choice,
+    check_int,
+    check_labels,
+    check_real,
+    check_sample_pair,
+    check_vector,
+)
 from ..device import as_tensor
 from ..divergence import mmd2
 from ..kernels import median_bandwidth
 from ._common import (
-    check_labels,
     check_training,
     decayed_weights,
     full_batch_adam,
@@ -426,7 +432,7 @@ def fit_feature_gates(
     True
     """
     xs, xt = check_sample_pair(xs, xt, names=("xs", "xt"), min_samples=2)
-    ys = check_labels(ys, "ys", xs.shape[0], xs.device)
+    ys = check_labels(ys, "ys", xs.shape[0], x_name="xs", device=xs.device)
     kind = check_choice(kind, "kind", GATE_KINDS)
     penalty = check_real(penalty, "penalty", low=0.0)
     n_steps, lr, weight_decay, seed = check_training(n_steps, lr, weight_decay, seed)

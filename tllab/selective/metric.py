@@ -18,10 +18,16 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._checks import check_choice, check_int, check_real, check_sample_pair, check_samples
+from .._checks import (
+    check_choice,
+    check_int,
+    check_labels,
+    check_real,
+    check_sample_pair,
+    check_samples,
+)
 from ..device import as_tensor
 from ._common import (
-    check_labels,
     check_training,
     decayed_weights,
     full_batch_adam,
@@ -253,9 +259,9 @@ def sample_triplets(y, domain=None, *, n_anchors: int | None = None,
     >>> bool((y[a] == y[p]).all() and (dom[a] != dom[p]).all() and (y[a] != y[n]).all())
     True
     """
-    t = y if isinstance(y, torch.Tensor) else torch.as_tensor(y)
-    y = check_labels(t, "y", t.shape[0] if t.ndim else -1, t.device)
-    dom = None if domain is None else check_labels(domain, "domain", y.shape[0], y.device)
+    y = check_labels(y, "y")
+    dom = None if domain is None else check_labels(domain, "domain", y.shape[0], x_name="y",
+                                                   device=y.device)
     if n_anchors is not None:
         n_anchors = check_int(n_anchors, "n_anchors", min_value=1)
     return _TripletSampler(y, dom).draw(n_anchors, generator)
@@ -377,8 +383,8 @@ def fit_embedding(
     True
     """
     x = check_samples(x, "x", min_samples=2)
-    y = check_labels(y, "y", x.shape[0], x.device)
-    dom = None if domain is None else check_labels(domain, "domain", x.shape[0], x.device)
+    y = check_labels(y, "y", x.shape[0], device=x.device)
+    dom = None if domain is None else check_labels(domain, "domain", x.shape[0], device=x.device)
     loss = check_choice(loss, "loss", METRIC_LOSSES)
     margin = check_real(margin, "margin", low=0.0, low_inclusive=loss == "triplet")
     n_anchors = check_int(n_anchors, "n_anchors", min_value=1)
@@ -436,8 +442,8 @@ def nearest_neighbour_accuracy(x_ref, y_ref, x_query, y_query, *, k: int = 1) ->
     0.5
     """
     xr, xq = check_sample_pair(x_ref, x_query, names=("x_ref", "x_query"))
-    yr = check_labels(y_ref, "y_ref", xr.shape[0], xr.device)
-    yq = check_labels(y_query, "y_query", xq.shape[0], xr.device)
+    yr = check_labels(y_ref, "y_ref", xr.shape[0], x_name="x_ref", device=xr.device)
+    yq = check_labels(y_query, "y_query", xq.shape[0], x_name="x_query", device=xr.device)
     k = check_int(k, "k", min_value=1)
     if k > xr.shape[0]:
         raise ValueError(f"k must be <= the number of reference points ({xr.shape[0]}); "

@@ -15,10 +15,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._checks import check_int, check_real, check_samples, check_vector
+from .._checks import check_int, check_labels, check_real, check_samples, check_vector
 from ..device import as_tensor
 from ._common import (
-    check_labels,
     check_training,
     decayed_weights,
     full_batch_adam,
@@ -139,7 +138,8 @@ def fit_multitask(
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise TypeError(f"tasks[{t}] must be an (x, y) pair; got {type(pair).__name__}")
         x = check_samples(pair[0], f"tasks[{t}] x")
-        data.append((x, check_labels(pair[1], f"tasks[{t}] y", x.shape[0], x.device)))
+        data.append((x, check_labels(pair[1], f"tasks[{t}] y", x.shape[0],
+                                   x_name=f"tasks[{t}] x", device=x.device)))
     d, device, dtype = data[0][0].shape[1], data[0][0].device, data[0][0].dtype
     for t, (x, _) in enumerate(data):
         if x.shape[1] != d:
