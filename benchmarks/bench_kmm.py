@@ -2,10 +2,10 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/bench_kmm.py                      # n_s in 500 1000 3000 10000
-    .venv/bin/python benchmarks/bench_kmm.py --quick              # n_s in 500 1000, 1 repeat
-    .venv/bin/python benchmarks/bench_kmm.py --sizes 20000        # tllab only (cvxopt skipped)
-    PYTHONPATH=/path/to/skada_site .venv/bin/python benchmarks/bench_kmm.py   # add skada
+    .venv/bin/python benchmarks/bench_kmm.py             # n_s in 500 1000 3000 10000 (~20 min)
+    .venv/bin/python benchmarks/bench_kmm.py --quick     # n_s in 500 1000, 1 repeat
+    .venv/bin/python benchmarks/bench_kmm.py --sizes 20000   # tllab only (cvxopt skipped)
+    .venv/bin/pip install -r requirements-bench.txt      # adds skada (optional)
 
 Problem: d = 10, source N(0, I), target N(0.3·1, 0.8² I), n_t = n_s, Gaussian kernel with
 the median bandwidth of the pooled sample (the same σ for every implementation),
