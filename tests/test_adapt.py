@@ -217,7 +217,7 @@ BAD = [
     ("labelled shape", dict(xt_labelled=torch.randn(3, 2), yt_labelled=[0, 1, 0]),
      ValueError, "xt_labelled must have the per-sample shape"),
     ("labelled length", dict(xt_labelled=XT[:3], yt_labelled=[0, 1]), ValueError,
-     r"yt_labelled must have shape \(3,\)"),
+     r"yt_labelled must have one label per sample of xt_labelled: expected shape \(3,\)"),
     ("discriminator without dann", dict(discriminator=nn.Linear(8, 1)), ValueError,
      "discriminator is only used"),
     ("no parameters", dict(features=nn.Identity(), head=nn.Identity()), ValueError,
