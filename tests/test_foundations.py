@@ -14,7 +14,7 @@ from scipy.special import expit
 import tllab
 from tllab.models import one_vs_rest_logistic, one_vs_rest_predict
 from tllab.studies import foundations as study
-from tllab.studies import foundations_bound as bound
+from tllab.studies.foundations import bound
 from tllab.viz import foundations as view
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")

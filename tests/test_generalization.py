@@ -11,7 +11,7 @@ from scipy.stats import beta as beta_law
 
 import tllab
 from tllab.studies import generalization as study
-from tllab.studies import generalization_digits as digit_study
+from tllab.studies.generalization import digits as digit_study
 from tllab.viz import generalization as view
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")

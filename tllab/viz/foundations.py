@@ -2,7 +2,7 @@ r"""Figures, tables and the explorer of the foundations chapter.
 
 :func:`foundations_explorer` is the live explorer (ipywidgets: rotation of the target, label
 budget, a source with concept shift); :func:`explorer_jshtml` its kernel-free fallback, an
-animation over the rotations of :data:`~tllab.studies.foundations.EXPLORER_ROTATIONS`.
+animation over the rotations of :data:`~tllab.studies.foundations.transfer.EXPLORER_ROTATIONS`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from .._checks import check_int, check_real
 from ..studies.foundations import (
     BUDGETS,
     EXPLORER_ROTATIONS,
+    BoundRow,
     ExplorerState,
     FamilyResult,
     LearningCurve,
     RelationResult,
     explorer_state,
 )
-from ..studies.foundations_bound import BoundRow
 from .figures import Table, grid_jshtml, markdown_table
 from .widgets import parameter_explorer
 
@@ -43,7 +43,7 @@ def _pm(values: np.ndarray, digits: int = 3) -> str:
 
 
 def family_table(rows: Sequence[FamilyResult]) -> Table:
-    r"""The table of :func:`~tllab.studies.foundations.family_study` (mean ± sd over seeds).
+    r"""The table of :func:`~tllab.studies.foundations.transfer.family_study`: mean ± sd over seeds.
 
     Parameters
     ----------
@@ -83,7 +83,7 @@ def bound_table(rows: Sequence[BoundRow]) -> Table:
     Parameters
     ----------
     rows : sequence of BoundRow
-        From :func:`~tllab.studies.foundations_bound.bound_study`.
+        From :func:`~tllab.studies.foundations.bound.bound_study`.
 
     Returns
     -------
@@ -93,7 +93,7 @@ def bound_table(rows: Sequence[BoundRow]) -> Table:
     Examples
     --------
     >>> import numpy as np
-    >>> from tllab.studies.foundations_bound import BoundRow
+    >>> from tllab.studies.foundations import BoundRow
     >>> from tllab.viz import foundations as view
     >>> z = np.array([0.1, 0.1])
     >>> print(view.bound_table([BoundRow("drift", 1.0, z, 2 * z, z, 3 * z)]))
@@ -137,7 +137,7 @@ def plot_learning_curves(curves: Sequence[LearningCurve], titles: Sequence[str] 
     Parameters
     ----------
     curves : sequence of LearningCurve
-        From :func:`~tllab.studies.foundations.learning_curve`.
+        From :func:`~tllab.studies.foundations.transfer.learning_curve`.
     titles : sequence of str, optional
         Panel titles; default: the rotation (and "concept shift").
 
@@ -182,7 +182,7 @@ def plot_relations(result: RelationResult):
     Parameters
     ----------
     result : RelationResult
-        From :func:`~tllab.studies.foundations.relation_study`.
+        From :func:`~tllab.studies.foundations.relations.relation_study`.
 
     Returns
     -------
@@ -228,7 +228,7 @@ def plot_bound(rows: Sequence[BoundRow]):
     Examples
     --------
     >>> import numpy as np
-    >>> from tllab.studies.foundations_bound import BoundRow
+    >>> from tllab.studies.foundations import BoundRow
     >>> from tllab.viz import foundations as view
     >>> z = np.array([0.1, 0.2])
     >>> len(view.plot_bound([BoundRow("none", 0.0, z, z, z, z)]).axes)
@@ -263,7 +263,7 @@ def plot_bound(rows: Sequence[BoundRow]):
 
 
 def plot_explorer_state(state: ExplorerState, fig=None):
-    r"""Draw an :class:`~tllab.studies.foundations.ExplorerState`: target digits (left),
+    r"""Draw an :class:`~tllab.studies.foundations.transfer.ExplorerState`: target digits (left),
     learning curves with the chosen budget highlighted (right).
 
     Parameters
@@ -313,17 +313,17 @@ def foundations_explorer(rotation: float = 15.0, budget: int = 2, concept_shift:
     r"""Live explorer: turn the target digits, change the label budget, rename source labels.
 
     The picture shows eight target digits and the learning curves of
-    :func:`~tllab.studies.foundations.explorer_state` (five seeds; a new rotation costs about
-    a second).  The default (15°, two labels per class, clean source) is where transfer
+    :func:`~tllab.studies.foundations.transfer.explorer_state` (five seeds; a new rotation costs
+    about a second).  The default (15°, two labels per class, clean source) is where transfer
     helps most clearly; turning the target further makes the same prior harmful.  Needs
     ``ipywidgets``.
 
     Parameters
     ----------
     rotation : float, default=15.0
-        One of :data:`~tllab.studies.foundations.EXPLORER_ROTATIONS`.
+        One of :data:`~tllab.studies.foundations.transfer.EXPLORER_ROTATIONS`.
     budget : int, default=2
-        One of :data:`~tllab.studies.foundations.BUDGETS`.
+        One of :data:`~tllab.studies.foundations.transfer.BUDGETS`.
     concept_shift : bool, default=False
 
     Returns
@@ -372,7 +372,7 @@ def explorer_jshtml(rotations: Sequence[float] = EXPLORER_ROTATIONS, *, budget: 
         The highlighted label budget.
     dpi : int, default=80
     **kwargs
-        Passed to :func:`~tllab.studies.foundations.explorer_state` (``concept_shift``,
+        Passed to :func:`~tllab.studies.foundations.transfer.explorer_state` (``concept_shift``,
         ``tau``, ``seeds``).
 
     Returns

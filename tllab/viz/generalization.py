@@ -1,8 +1,7 @@
 r"""Figures and the explorer of the generalisation chapter.
 
-Draws the results of :mod:`tllab.studies.generalization` and
-:mod:`tllab.studies.generalization_digits`: the bias–variance explorer (live and as a
-kernel-free animation), the decomposition curves, bagging, ordinary against
+Draws the results of :mod:`tllab.studies.generalization`: the bias–variance explorer (live
+and as a kernel-free animation), the decomposition curves, bagging, ordinary against
 importance-weighted cross-validation, augmented digits and the CNN remedies.
 """
 
@@ -15,8 +14,7 @@ from scipy.stats import beta as _beta
 
 from .._checks import check_int
 from ..data.interval import INTERVAL_SHIFT
-from ..studies.generalization import Curve, ExplorerState, explorer_state
-from ..studies.generalization_digits import DigitRemedies
+from ..studies.generalization import Curve, DigitRemedies, ExplorerState, explorer_state
 from .figures import grid_jshtml, precompute_grid
 from .widgets import parameter_explorer
 
@@ -41,7 +39,7 @@ def _law_density(law: str, x: np.ndarray) -> np.ndarray:
 
 
 def plot_explorer_state(state: ExplorerState, fig=None):
-    r"""Draw an :class:`~tllab.studies.generalization.ExplorerState`.
+    r"""Draw an :class:`~tllab.studies.generalization.bias_variance.ExplorerState`.
 
     Left: the two input laws, a few fits (thin), their average and ±1 sd band, the truth
     and one training set.  Right: bias², variance and noise on the source and target law.
@@ -212,9 +210,9 @@ def plot_bagging(curve: Curve, variance: dict):
     Parameters
     ----------
     curve : Curve
-        From :func:`~tllab.studies.generalization.bagging_curve`.
+        From :func:`~tllab.studies.generalization.bias_variance.bagging_curve`.
     variance : dict
-        From :func:`~tllab.studies.generalization.ensemble_variance`.
+        From :func:`~tllab.studies.generalization.bias_variance.ensemble_variance`.
 
     Examples
     --------
@@ -248,7 +246,7 @@ def plot_bagging(curve: Curve, variance: dict):
 def plot_selection(sel: dict, ratio: str = "true"):
     r"""Ordinary CV and IWCV risk estimates against the exact source and target risks.
 
-    Means over the data sets of :func:`~tllab.studies.generalization.selection_study`.
+    Means over the data sets of :func:`~tllab.studies.generalization.selection.selection_study`.
 
     Examples
     --------
@@ -317,7 +315,7 @@ def plot_digit_remedies(res: DigitRemedies):
 
     Examples
     --------
-    >>> from tllab.studies import generalization_digits as study
+    >>> from tllab.studies.generalization import digits as study
     >>> from tllab.viz import generalization as view
     >>> res = study.digit_remedies(["baseline"], angles=[0, 30], seeds=[0, 1], epochs=2)
     >>> len(view.plot_digit_remedies(res).axes)

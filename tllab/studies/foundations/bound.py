@@ -14,10 +14,11 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .._checks import check_choice, check_int, check_real
-from ..data.digits import digit_domains
-from ..divergence import proxy_a_distance
-from .foundations import N_CLASSES, _progress, _relabel, _seeds, accuracy, fit_classifier
+from ..._checks import check_choice, check_int, check_real
+from ...data.digits import digit_domains
+from ...divergence import proxy_a_distance
+from ._common import _progress, _relabel, _seeds
+from .classifier import N_CLASSES, accuracy, fit_classifier
 
 __all__ = [
     "BoundRow",
@@ -71,9 +72,9 @@ def bound_study(
     and seed, each half is split at random into ``n_train`` training and the remaining
     held-out images; then
 
-    * ``h`` = :func:`~tllab.studies.foundations.fit_classifier` on the source training
-      images; ``source_error`` and ``target_error`` are its errors on the held-out source
-      and target images;
+    * ``h`` = :func:`~tllab.studies.foundations.classifier.fit_classifier` on the source
+      training images; ``source_error`` and ``target_error`` are its errors on the held-out
+      source and target images;
     * ``pad`` = :func:`tllab.proxy_a_distance` between all source and target inputs (the
       divergence term's usual stand-in; a linear domain classifier, cross-fitted);
     * ``lam`` = the held-out source error plus the held-out target error of one classifier
@@ -89,7 +90,7 @@ def bound_study(
     n_train : int, default=600
     concept_shift : bool, default=False
         Rename the source labels as in
-        :func:`~tllab.studies.foundations.learning_curve` (a shift no input-based
+        :func:`~tllab.studies.foundations.transfer.learning_curve` (a shift no input-based
         divergence can see).
     progress : bool, default=True
 
@@ -100,7 +101,7 @@ def bound_study(
 
     Examples
     --------
-    >>> from tllab.studies import foundations_bound as study
+    >>> from tllab.studies.foundations import bound as study
     >>> row = study.bound_study([("drift", 1.0)], seeds=[0], progress=False)[0]
     >>> bool(row.target_error[0] > row.source_error[0]), bool(row.pad[0] > 1.5)
     (True, True)
@@ -164,7 +165,7 @@ def rank_agreement(rows: Sequence[BoundRow]) -> dict[str, np.ndarray]:
     Examples
     --------
     >>> import numpy as np
-    >>> from tllab.studies import foundations_bound as study
+    >>> from tllab.studies.foundations import bound as study
     >>> z = np.zeros(2)
     >>> rows = [study.BoundRow("c", float(s), z, z + s, z, z + 0.1 * s) for s in range(3)]
     >>> study.rank_agreement(rows)["pad"].tolist()

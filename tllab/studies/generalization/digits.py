@@ -18,12 +18,12 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .._checks import check_choice, check_int, check_real
-from ..data.augment import augment_images
-from ..data.digits import load_digits_domain
-from ..device import default_device
-from ..finetune import fit, predict_proba
-from ..models import SmallCNN
+from ..._checks import check_choice, check_int, check_real
+from ...data.augment import augment_images
+from ...data.digits import load_digits_domain
+from ...device import default_device
+from ...finetune import fit, predict_proba
+from ...models import SmallCNN
 
 __all__ = ["REMEDIES", "DigitRemedies", "digit_remedies"]
 
@@ -108,7 +108,7 @@ def digit_remedies(
 
     Examples
     --------
-    >>> from tllab.studies import generalization_digits as study
+    >>> from tllab.studies.generalization import digits as study
     >>> res = study.digit_remedies(["baseline"], angles=[0, 30], seeds=[0, 1], epochs=2)
     >>> res.target_accuracy["baseline"].shape
     (2, 2)

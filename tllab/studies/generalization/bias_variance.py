@@ -1,20 +1,13 @@
-r"""The experiments of the generalisation chapter on its regression problem; plain results.
+r"""Bias², variance and error on the source and the target law, and the chapter's explorer.
 
-The problem is :func:`tllab.data.interval.make_interval_shift_regression`: ``y = f(x) + ε`` with
-:func:`tllab.data.interval.wiggly_function`, noise sd 0.3, source ``x = 2u − 1, u ~ Beta(2, 2)`` and
-target ``u ~ Beta(6, 2)``.  Every learner is a polynomial in the Legendre basis
-(:func:`polynomial_learner`: least squares, ridge or Lasso); the expectations over ``x``
-under each law are exact Gauss–Jacobi sums (:func:`law_nodes`), the expectations over
-training sets Monte Carlo averages over ``n_sets`` independent training sets, repeated over
-``seeds``.
+The expectations over training sets are Monte Carlo averages over ``n_sets`` independent
+training sets of the regression problem (:mod:`tllab.studies.generalization.problem`),
+repeated over ``seeds``; the expectations over ``x`` are exact quadrature sums.
 
 * :func:`complexity_curve`, :func:`regularisation_curve`, :func:`bagging_curve`: bias²,
   variance and error on the source and the target law against a knob;
-* :func:`selection_study`: ordinary and importance-weighted cross-validation against the
-  exact risks;
+* :func:`ensemble_variance`: the member variance and correlation of bagged trees;
 * :func:`explorer_state`: one picture of the chapter's explorer.
-
-The digit experiments are in :mod:`tllab.studies.generalization_digits`.
 """
 
 from __future__ import annotations
@@ -25,101 +18,28 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .._checks import check_choice, check_int, check_real
-from ..data.interval import (
-    INTERVAL_SHIFT,
-    beta_density_ratio,
-    beta_law_quadrature,
-    make_interval_shift_regression,
-    wiggly_function,
-)
-from ..models import (
+from ..._checks import check_choice, check_int, check_real
+from ...data.interval import make_interval_shift_regression, wiggly_function
+from ...models import (
     bagged_predictions,
     bias_variance_decomposition,
     lasso,
     legendre_features,
     polynomial_predict,
-    weighted_least_squares,
 )
-from ..reweight import iwcv_score, kliep_weights, ulsif_weights
+from ._common import _seeds
+from .problem import LAWS, NOISE, law_nodes, polynomial_learner
 
 __all__ = [
-    "LAWS",
-    "NOISE",
-    "law_nodes",
-    "polynomial_learner",
     "Terms",
     "Curve",
     "complexity_curve",
     "regularisation_curve",
     "bagging_curve",
     "ensemble_variance",
-    "selection_study",
     "ExplorerState",
     "explorer_state",
 ]
-
-LAWS = ("source", "target")
-"""The two input laws of the problem (keys of :data:`tllab.data.interval.INTERVAL_SHIFT`)."""
-
-NOISE = INTERVAL_SHIFT["noise"]
-"""Label-noise standard deviation; ``NOISE**2`` is the irreducible error."""
-
-
-def law_nodes(law: str, n_nodes: int = 60) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Quadrature nodes ``(n_nodes, 1)`` and weights ``(n_nodes,)`` for the source or target law.
-
-    ``Σ_j w_j g(x_j) = E_law[g(x)]``, exact for polynomials of degree ``< 2·n_nodes``
-    (:func:`tllab.data.interval.beta_law_quadrature`).
-
-    Examples
-    --------
-    >>> from tllab.studies import generalization as study
-    >>> x, w = study.law_nodes("target", 40)
-    >>> round(float((w * x[:, 0]).sum()), 6)   # E[2u − 1] for u ~ Beta(6, 2)
-    0.5
-    """
-    law = check_choice(law, "law", LAWS)
-    x, w = beta_law_quadrature(*INTERVAL_SHIFT[law], n_nodes)
-    return x[:, None], w
-
-
-def polynomial_learner(degree: int, *, reg: float = 0.0, alpha: float = 0.0,
-                       tol: float = 1e-6) -> Callable:
-    r"""A polynomial regression learner ``fit_predict(x_train, y_train, w_train, x_test)``.
-
-    Fits the polynomial of degree ``degree`` in the Legendre basis
-    (:func:`tllab.models.legendre_features`) by weighted least squares with a ridge penalty
-    ``reg · ||θ||²`` (:func:`tllab.weighted_least_squares`), or, when ``alpha > 0``, by the
-    Lasso with penalty ``alpha · ||θ||₁`` (:func:`tllab.models.sparse.lasso`); the intercept is not
-    penalised.  The signature is the one :func:`tllab.iwcv_score` and
-    :func:`tllab.models.ensemble.bagged_predictions` call.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from tllab.studies import generalization as study
-    >>> x = torch.linspace(-1, 1, 20, dtype=torch.float64)[:, None]
-    >>> fp = study.polynomial_learner(2)
-    >>> [round(v, 6) for v in fp(x, x[:, 0] ** 2, torch.ones(20), x[:2]).tolist()]
-    [1.0, 0.800554]
-    """
-    degree = check_int(degree, "degree", min_value=0)
-    reg = check_real(reg, "reg", low=0.0)
-    alpha = check_real(alpha, "alpha", low=0.0)
-
-    def fit_predict(x_tr, y_tr, w_tr, x_te):
-        if degree == 0:  # the weighted mean
-            return (w_tr * y_tr).sum() / w_tr.sum() * x_te.new_ones(x_te.shape[0])
-        phi = legendre_features(x_tr, degree)[:, 1:]
-        phi_te = legendre_features(x_te, degree)[:, 1:]
-        if alpha > 0:
-            coef = lasso(phi, y_tr, w_tr, alpha=alpha, tol=tol)
-        else:
-            coef = weighted_least_squares(phi, y_tr, w_tr, reg=reg)
-        return polynomial_predict(coef, phi_te)
-
-    return fit_predict
 
 
 class Terms(NamedTuple):
@@ -138,13 +58,6 @@ class Curve(NamedTuple):
     target: Terms
     noise: float
     """The irreducible error ``NOISE**2`` included in ``error``."""
-
-
-def _seeds(seeds) -> list[int]:
-    out = [check_int(s, "seeds", min_value=0) for s in seeds]
-    if not out:
-        raise ValueError("seeds must not be empty")
-    return out
 
 
 def _training_sets(n: int, n_sets: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -340,72 +253,6 @@ def ensemble_variance(*, n: int = 50, n_sets: int = 20, seeds: Sequence[int] = (
             sigma2 = float((w * var).sum())
             out[law].append((sigma2, float((w * cov).sum()) / sigma2))
     return {law: np.asarray(v) for law, v in out.items()}
-
-
-def _risk(pred: torch.Tensor, f: torch.Tensor, w: torch.Tensor) -> float:
-    return float((w * (pred - f) ** 2).sum()) + NOISE**2
-
-
-def selection_study(degrees: Sequence[int] = tuple(range(7)), *, n: int = 100,
-                    n_target: int = 200, seeds: Sequence[int] = tuple(range(20)),
-                    n_folds: int = 5, ratios: Sequence[str] = ("true", "kliep")) -> dict:
-    r"""Choose the degree by ordinary CV and by importance-weighted CV; compare with the truth.
-
-    For every seed: ``n`` labelled source points and ``n_target`` unlabelled target points;
-    for every degree, the ordinary ``n_folds``-fold CV risk, the IWCV risk
-    (:func:`tllab.iwcv_score`, unweighted fits scored with the weights) for each ratio in
-    ``ratios`` (``"true"``: :func:`tllab.data.interval.beta_density_ratio`; ``"kliep"``,
-    ``"ulsif"``: estimated from the two samples), and the exact source and target risks of
-    the least-squares fit on all ``n`` points.
-
-    Returns
-    -------
-    dict
-        ``"degrees"``; arrays of shape ``(n_seeds, n_degrees)`` under ``"cv"``,
-        ``"source_risk"``, ``"target_risk"`` and ``"iwcv_<ratio>"``; ``"pick"`` and
-        ``"pick_risk"``: per rule (``"cv"``, ``"iwcv_<ratio>"``, ``"oracle"``) the chosen
-        degree and its exact target risk, arrays of shape ``(n_seeds,)``.
-
-    Examples
-    --------
-    >>> from tllab.studies import generalization as study
-    >>> out = study.selection_study([1, 3], seeds=[0, 1], ratios=["true"])
-    >>> out["cv"].shape, sorted(out["pick"])
-    ((2, 2), ['cv', 'iwcv_true', 'oracle'])
-    """
-    degrees = [check_int(k, "degrees", min_value=0) for k in degrees]
-    if not degrees:
-        raise ValueError("degrees must not be empty")
-    ratios = [check_choice(r, "ratios", ("true", "kliep", "ulsif")) for r in ratios]
-    seeds = _seeds(seeds)
-    (xq_s, w_s), (xq_t, w_t) = law_nodes("source"), law_nodes("target")
-    f_s, f_t = wiggly_function(xq_s), wiggly_function(xq_t)
-    keys = ["cv", "source_risk", "target_risk"] + [f"iwcv_{r}" for r in ratios]
-    res = {k: np.zeros((len(seeds), len(degrees))) for k in keys}
-    for i, seed in enumerate(seeds):
-        d = make_interval_shift_regression(n, n_target, seed=seed)
-        weights = {"true": beta_density_ratio(d.xs),
-                   "kliep": lambda d=d: kliep_weights(d.xs, d.xt),
-                   "ulsif": lambda d=d: ulsif_weights(d.xs, d.xt)}
-        ws = {r: (weights[r] if r == "true" else weights[r]()) for r in ratios}
-        ones = torch.ones(n, dtype=d.xs.dtype)
-        for j, k in enumerate(degrees):
-            fp = polynomial_learner(k)
-            res["cv"][i, j] = float(iwcv_score(fp, d.xs, d.ys, ones, n_folds=n_folds,
-                                               seed=seed, weighted_fit=False))
-            for r in ratios:
-                res[f"iwcv_{r}"][i, j] = float(iwcv_score(fp, d.xs, d.ys, ws[r],
-                                                          n_folds=n_folds, seed=seed,
-                                                          weighted_fit=False))
-            res["source_risk"][i, j] = _risk(fp(d.xs, d.ys, ones, xq_s), f_s, w_s)
-            res["target_risk"][i, j] = _risk(fp(d.xs, d.ys, ones, xq_t), f_t, w_t)
-    deg = np.asarray(degrees)
-    rows = np.arange(len(seeds))
-    pick, pick_risk = {}, {}
-    for rule in ["cv"] + [f"iwcv_{r}" for r in ratios] + ["oracle"]:
-        j = res["target_risk" if rule == "oracle" else rule].argmin(1)
-        pick[rule], pick_risk[rule] = deg[j], res["target_risk"][rows, j]
-    return {"degrees": deg, **res, "pick": pick, "pick_risk": pick_risk}
 
 
 class ExplorerState(NamedTuple):
