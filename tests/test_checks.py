@@ -39,6 +39,7 @@ from tllab._checks import (
     check_real,
     check_sample_pair,
     check_samples,
+    check_seeds,
 )
 
 _rng = np.random.default_rng(0)
@@ -528,3 +529,34 @@ def test_check_labels_device_and_length(device):
     moved = check_labels(np.array([1, 0]), "labels", device=device)  # n=None: any length
     assert moved.device.type == device.type and moved.tolist() == [1, 0]
     assert check_labels([], "labels", 0).shape == (0,)  # no labels for no samples
+
+
+_SEEDS_BAD = [
+    ("string", "01", {}, TypeError, r"seeds must be a sequence of ints; got str"),
+    ("bare-int", 5, {}, TypeError, r"seeds must be a sequence of ints; got int"),
+    ("generator", (s for s in range(2)), {}, TypeError, r"seeds must be a sequence"),
+    ("float-entry", [0, 1.0], {}, TypeError, r"seeds must be an int; got 1.0"),
+    ("bool-entry", [True], {}, TypeError, r"seeds must be an int"),
+    ("negative", [0, -1], {}, ValueError, r"seeds must be >= 0; got -1"),
+    ("empty", [], {}, ValueError, r"seeds must not be empty"),
+    ("too-few", [3], {"min_count": 2, "why": "a variance needs repetitions"}, ValueError,
+     r"seeds must hold at least 2 seeds \(a variance needs repetitions\); got 1"),
+]
+
+
+@pytest.mark.parametrize(("seeds", "kwargs", "exc", "match"), [c[1:] for c in _SEEDS_BAD],
+                         ids=[c[0] for c in _SEEDS_BAD])
+def test_check_seeds_refuses(seeds, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        check_seeds(seeds, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "seeds",
+    [[4, 0, 7], (4, 0, 7), np.array([4, 0, 7]), torch.tensor([4, 0, 7])],
+    ids=["list", "tuple", "numpy", "tensor"],
+)
+def test_check_seeds_accepts(seeds):
+    out = check_seeds(seeds, min_count=3)
+    assert out == [4, 0, 7] and all(type(s) is int for s in out)
+    assert check_seeds(range(3, 6)) == [3, 4, 5]

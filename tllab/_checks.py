@@ -25,6 +25,7 @@ __all__ = [
     "check_positive_scalars",
     "check_choice",
     "check_int",
+    "check_seeds",
     "check_real",
     "check_precision",
 ]
@@ -356,6 +357,48 @@ def check_int(value, name: str, *, min_value: int | None = None) -> int:
     if min_value is not None and value < min_value:
         raise ValueError(f"{name} must be >= {min_value}; got {value}")
     return value
+
+
+def check_seeds(seeds, name: str = "seeds", *, min_count: int = 1, why: str = "") -> list[int]:
+    """Validate the random seeds of a study: a sequence of non-negative ints.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        A list, tuple, range or 1-D integer array.
+    name : str, default="seeds"
+        The argument's name, used in the error messages.
+    min_count : int, default=1
+        The fewest seeds the study needs.
+    why : str, optional
+        Why it needs ``min_count`` of them, appended to the message.
+
+    Returns
+    -------
+    list of int
+
+    Examples
+    --------
+    >>> from tllab._checks import check_seeds
+    >>> check_seeds(range(3))
+    [0, 1, 2]
+    >>> check_seeds([0], min_count=2, why="a variance needs repetitions")
+    Traceback (most recent call last):
+    ...
+    ValueError: seeds must hold at least 2 seeds (a variance needs repetitions); got 1
+    """
+    if isinstance(seeds, (str, bytes)) or not isinstance(
+        seeds, (Sequence, range, np.ndarray, torch.Tensor)
+    ):
+        raise TypeError(f"{name} must be a sequence of ints; got {type(seeds).__name__}")
+    out = [check_int(s.item() if isinstance(s, torch.Tensor) else s, name, min_value=0)
+           for s in seeds]
+    if not out:
+        raise ValueError(f"{name} must not be empty")
+    if len(out) < min_count:
+        reason = f" ({why})" if why else ""
+        raise ValueError(f"{name} must hold at least {min_count} seeds{reason}; got {len(out)}")
+    return out
 
 
 def check_real(

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_int, check_real
+from .._checks import check_choice, check_int, check_real, check_seeds
 from ..adapt import extract_features, fit_adapted, predict
 from ..align import CORAL, TCA, SubspaceAlignment
 from ..data import rotated_moons
@@ -265,9 +265,7 @@ def compare_methods(pair: DomainPair | Callable[[int], DomainPair],
     >>> rows[0].accuracy.shape
     (2,)
     """
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    seeds = check_seeds(seeds)
     return [_summary(method, [run_method(method, pair(s) if callable(pair) else pair, seed=s,
                                          **run_kwargs) for s in seeds])
             for method in methods]

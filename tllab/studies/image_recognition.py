@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .._checks import check_int, check_real
+from .._checks import check_int, check_real, check_seeds
 from ..adapt import fit_adapted
 from ..data import load_digits_domain, render_digits
 from ..finetune import adabn, evaluate, fine_tune, fit, predict, reset_parameters
@@ -381,9 +381,7 @@ def adaptation_study(
     AdaptStudy
     """
     settings = dict(ADAPT_SETTINGS if settings is None else settings)
-    seeds = tuple(int(s) for s in seeds)
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    seeds = tuple(check_seeds(seeds))
     device = next(model.parameters()).device
     xs, ys = source_digits(check_int(n_source, "n_source", min_value=2), device=device)
     xtr, _ = target_digits("train", device=device)

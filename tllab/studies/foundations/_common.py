@@ -1,13 +1,9 @@
-"""Private helpers shared by the foundations studies: seeds, progress bars, relabelling."""
+"""Private helpers shared by the foundations studies: progress bars, relabelling."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
 import torch
 
-from ..._checks import check_int
 from .classifier import N_CLASSES
 
 
@@ -19,15 +15,6 @@ def _progress(iterable, progress: bool, desc: str):
     from tqdm.auto import tqdm
 
     return tqdm(iterable, desc=desc, leave=False)
-
-
-def _seeds(seeds) -> list[int]:
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, range, np.ndarray)):
-        raise TypeError(f"seeds must be a sequence of ints; got {type(seeds).__name__}")
-    out = [check_int(s, "seeds", min_value=0) for s in seeds]
-    if not out:
-        raise ValueError("seeds must not be empty")
-    return out
 
 
 def _relabel(y: torch.Tensor) -> torch.Tensor:

@@ -14,10 +14,10 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ..._checks import check_choice, check_int, check_real
+from ..._checks import check_choice, check_int, check_real, check_seeds
 from ...data.digits import digit_domains
 from ...divergence import proxy_a_distance
-from ._common import _progress, _relabel, _seeds
+from ._common import _progress, _relabel
 from .classifier import N_CLASSES, accuracy, fit_classifier
 
 __all__ = [
@@ -114,7 +114,7 @@ def bound_study(
             raise TypeError(f"each condition must be a (cause, severity) pair; got {c!r}")
         conds.append((check_choice(c[0], "cause", ("none", "sensor", "environment", "drift")),
                       check_real(c[1], "severity", low=0.0)))
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     tau = check_real(tau, "tau", low=0.0, low_inclusive=False)
     n_train = check_int(n_train, "n_train", min_value=N_CLASSES)
     if n_train >= 898:

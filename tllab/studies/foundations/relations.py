@@ -13,9 +13,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ..._checks import check_int, check_real, check_samples, check_vector
+from ..._checks import check_int, check_real, check_samples, check_seeds, check_vector
 from ...data.digits import load_digits_domain
-from ._common import _seeds
 from .classifier import N_CLASSES
 
 __all__ = [
@@ -97,7 +96,7 @@ def relation_study(rotations: Sequence[float] = (0.0, 15.0, 30.0, 45.0, 90.0),
     rots = [check_real(r, "rotations") for r in rotations]
     if not rots:
         raise ValueError("rotations must not be empty")
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     xs, ys = load_digits_domain("source")
     targets = [load_digits_domain("target", rotation=r) for r in rots]
     upper = torch.triu_indices(N_CLASSES, N_CLASSES, 1)

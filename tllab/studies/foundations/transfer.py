@@ -16,13 +16,13 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ..._checks import check_int, check_real
+from ..._checks import check_int, check_real, check_seeds
 from ...data.covariate import SHIMODAIRA, make_covariate_shift_regression
 from ...data.digits import digit_domains, load_digits_domain
 from ...models.linear import weighted_least_squares
 from ...reweight import ulsif_weights
 from ..instance_weighting import gaussian_target_risk
-from ._common import _progress, _relabel, _seeds
+from ._common import _progress, _relabel
 from .classifier import (
     accuracy,
     fit_classifier,
@@ -94,7 +94,7 @@ def family_study(seeds: Sequence[int] = tuple(range(5)), *, tau: float = 1.0,
     >>> all(bool(r.with_transfer[0] != r.without[0]) for r in rows)
     True
     """
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     tau = check_real(tau, "tau", low=0.0, low_inclusive=False)
     budget = check_int(budget, "budget", min_value=1)
     p = SHIMODAIRA
@@ -194,7 +194,7 @@ def learning_curve(
     budget_list = [check_int(b, "budgets", min_value=1) for b in budgets]
     if not budget_list:
         raise ValueError("budgets must not be empty")
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     if not isinstance(concept_shift, bool):
         raise TypeError(f"concept_shift must be a bool; got {concept_shift!r}")
     tau = check_real(tau, "tau", low=0.0, low_inclusive=False)
@@ -273,6 +273,6 @@ def explorer_state(rotation: float = 15.0, budget: int = 2, concept_shift: bool 
     if not isinstance(concept_shift, bool):
         raise TypeError(f"concept_shift must be a bool; got {concept_shift!r}")
     tau = check_real(tau, "tau", low=0.0, low_inclusive=False)
-    curve = _cached_curve(rotation, concept_shift, tuple(_seeds(seeds)), tau)
+    curve = _cached_curve(rotation, concept_shift, tuple(check_seeds(seeds)), tau)
     images, _ = load_digits_domain("target", rotation=rotation, flatten=False)
     return ExplorerState(rotation, budget, curve, images[:8].numpy())

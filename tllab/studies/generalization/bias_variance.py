@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ..._checks import check_choice, check_int, check_real
+from ..._checks import check_choice, check_int, check_real, check_seeds
 from ...data.interval import make_interval_shift_regression, wiggly_function
 from ...models import (
     bagged_predictions,
@@ -27,7 +27,6 @@ from ...models import (
     legendre_features,
     polynomial_predict,
 )
-from ._common import _seeds
 from .problem import LAWS, NOISE, law_nodes, polynomial_learner
 
 __all__ = [
@@ -75,7 +74,7 @@ def _curve(settings, predict: Callable, *, n: int, n_sets: int, seeds, progress:
     """``predict(setting, X, Y, x_eval, seed) -> (n_sets, m)``, decomposed on both laws."""
     n = check_int(n, "n", min_value=2)
     n_sets = check_int(n_sets, "n_sets", min_value=2)
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     settings = list(settings)
     if not settings:
         raise ValueError("the grid of settings must not be empty")
@@ -241,7 +240,7 @@ def ensemble_variance(*, n: int = 50, n_sets: int = 20, seeds: Sequence[int] = (
     x_eval, ws, wt = _eval_points()
     m = ws.shape[0]
     out = {law: [] for law in LAWS}
-    for seed in _seeds(seeds):
+    for seed in check_seeds(seeds):
         xs, ys = _training_sets(check_int(n, "n", min_value=2), n_sets, seed)
         pairs = torch.stack([bagged_predictions(est, x, y, x_eval, n_models=2,
                                                 seed=7919 * seed + r)

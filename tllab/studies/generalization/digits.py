@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ..._checks import check_choice, check_int, check_real
+from ..._checks import check_choice, check_int, check_real, check_seeds
 from ...data.augment import augment_images
 from ...data.digits import load_digits_domain
 from ...device import default_device
@@ -119,9 +119,7 @@ def digit_remedies(
     angles = np.asarray([check_real(a, "angles") for a in angles], dtype=float)
     if angles.size == 0:
         raise ValueError("angles must not be empty")
-    seeds = [check_int(s, "seeds", min_value=0) for s in seeds]
-    if len(seeds) < 2:
-        raise ValueError("seeds must hold at least 2 seeds (the ensemble averages them)")
+    seeds = check_seeds(seeds, min_count=2, why="the ensemble averages them")
     epochs = check_int(epochs, "epochs", min_value=2)
     width = check_int(width, "width", min_value=1)
     rotation = check_real(rotation, "rotation", low=0.0)

@@ -13,10 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ..._checks import check_choice, check_int
+from ..._checks import check_choice, check_int, check_seeds
 from ...data.interval import beta_density_ratio, make_interval_shift_regression, wiggly_function
 from ...reweight import iwcv_score, kliep_weights, ulsif_weights
-from ._common import _seeds
 from .problem import NOISE, law_nodes, polynomial_learner
 
 __all__ = ["selection_study"]
@@ -57,7 +56,7 @@ def selection_study(degrees: Sequence[int] = tuple(range(7)), *, n: int = 100,
     if not degrees:
         raise ValueError("degrees must not be empty")
     ratios = [check_choice(r, "ratios", ("true", "kliep", "ulsif")) for r in ratios]
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     (xq_s, w_s), (xq_t, w_t) = law_nodes("source"), law_nodes("target")
     f_s, f_t = wiggly_function(xq_s), wiggly_function(xq_t)
     keys = ["cv", "source_risk", "target_risk"] + [f"iwcv_{r}" for r in ratios]

@@ -11,6 +11,7 @@ import torch
 from ..._checks import (
     check_choice,
     check_int,
+    check_seeds,
 )
 from ...data.covariate import (
     ShiftData,
@@ -139,9 +140,7 @@ def classification_over_seeds(
     >>> out["uniform"]["ess"].tolist()
     [100.0, 100.0]
     """
-    seeds = [check_int(s, "seeds", min_value=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    seeds = check_seeds(seeds)
     keys = ("ess", "source_accuracy", "target_accuracy")
     out = {m: {k: np.zeros(len(seeds)) for k in keys} for m in methods}
     for i, seed in enumerate(seeds):

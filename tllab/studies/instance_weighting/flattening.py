@@ -11,6 +11,7 @@ from ..._checks import (
     check_choice,
     check_int,
     check_real,
+    check_seeds,
     check_weight_vector,
 )
 from ...data.covariate import (
@@ -79,9 +80,7 @@ def flattening_curve(
     g = np.asarray([check_real(v, "gammas", low=0.0) for v in gammas], dtype=float)
     if g.size == 0:
         raise ValueError("gammas must not be empty")
-    seeds = [check_int(s, "seeds", min_value=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    seeds = check_seeds(seeds)
     for m in methods:
         check_choice(m, "methods", WEIGHT_METHODS)
     p = dict(SHIMODAIRA if params is None else params)
@@ -230,9 +229,7 @@ def cv_selection_study(
     [0.0, 0.0]
     """
     method = check_choice(method, "method", WEIGHT_METHODS)
-    seeds = [check_int(s, "seeds", min_value=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    seeds = check_seeds(seeds)
     p = dict(SHIMODAIRA if params is None else params)
     rules = ("cv", "iwcv", "target")
     pick = {r: np.zeros(len(seeds)) for r in rules}
@@ -301,9 +298,7 @@ def flattening_bias_variance(
     gammas = [check_real(g, "gammas", low=0.0) for g in gammas]
     if not gammas:
         raise ValueError("gammas must not be empty")
-    seeds = [check_int(s, "seeds", min_value=0) for s in seeds]
-    if len(seeds) < 2:
-        raise ValueError("seeds must hold at least 2 seeds (a variance needs repetitions)")
+    seeds = check_seeds(seeds, min_count=2, why="a variance needs repetitions")
     degree = check_int(degree, "degree", min_value=0)
     p = dict(SHIMODAIRA if params is None else params)
     coefs = np.zeros((len(gammas), len(seeds), degree + 1))

@@ -13,6 +13,7 @@ from ..._checks import (
     check_int,
     check_real,
     check_samples,
+    check_seeds,
     check_vector,
 )
 from ...data.covariate import (
@@ -317,9 +318,7 @@ def compare_over_seeds(
     >>> out["uniform"]["ess"].tolist()
     [100.0, 100.0]
     """
-    seeds = [check_int(s, "seeds", min_value=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    seeds = check_seeds(seeds)
     methods = [check_choice(m, "methods", WEIGHT_METHODS) for m in methods]
     p = dict(SHIMODAIRA if params is None else params)
     keys = ("ess", "ratio_error", "target_risk")

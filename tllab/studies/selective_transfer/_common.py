@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from ..._checks import check_int
-
 TEST_SEED_OFFSET = 10_000
 """Test samples for seed ``s`` are drawn with seed ``s + TEST_SEED_OFFSET``."""
 
 _REG = 2e-2  # the gated classifier's weight decay 1e-2 · ||W||², in weighted_logistic_regression's
 # (reg / 2) · ||θ||² convention: the "no gate" baseline is regularised like the gated model.
-
-
-def _seeds(seeds) -> list[int]:
-    seeds = [check_int(s, "seeds", min_value=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must not be empty")
-    return seeds
 
 
 def _accuracy(pred: torch.Tensor, y: torch.Tensor) -> float:

@@ -9,11 +9,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..._checks import check_choice, check_int, check_real
+from ..._checks import check_choice, check_int, check_real, check_seeds
 from ...data.selective import FeatureShiftData, make_feature_shift
 from ...models.linear import logistic_predict, weighted_logistic_regression
 from ...selective import GATE_KINDS, fit_feature_gates
-from ._common import _REG, TEST_SEED_OFFSET, _accuracy, _seeds
+from ._common import _REG, TEST_SEED_OFFSET, _accuracy
 
 __all__ = [
     "gate_auc",
@@ -142,7 +142,7 @@ def gate_study(seeds: Sequence[int] = range(5), *, kinds: Sequence[str] = GATE_K
     >>> res.gates[("sigmoid", 1.0)].shape
     (1, 10)
     """
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     kinds = [check_choice(k, "kinds", GATE_KINDS) for k in kinds]
     penalties = [check_real(p, "penalties", low=0.0) for p in penalties]
     params = dict(data_params or {})
@@ -220,7 +220,7 @@ def gate_level_sweep(n_shifted: Sequence[int] = (0, 3, 6, 8), seeds: Sequence[in
     >>> sw.kept_mean["softmax"].shape
     (2, 1)
     """
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     n_features = check_int(n_features, "n_features", min_value=2)
     ks = [check_int(k, "n_shifted", min_value=0) for k in n_shifted]
     if not ks or max(ks) >= n_features:

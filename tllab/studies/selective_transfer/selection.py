@@ -8,11 +8,11 @@ from typing import NamedTuple
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..._checks import check_real
+from ..._checks import check_real, check_seeds
 from ...data.selective import MixedSourceData, make_mixed_source
 from ...models.linear import logistic_predict, weighted_logistic_regression
 from ...selective import select_top, source_scores
-from ._common import TEST_SEED_OFFSET, _accuracy, _seeds
+from ._common import TEST_SEED_OFFSET, _accuracy
 
 __all__ = ["SelectionStudy", "selection_study"]
 
@@ -75,7 +75,7 @@ def selection_study(seeds: Sequence[int] = range(10), *, fraction: float = 0.4,
     >>> sorted(res.accuracy)[:2], res.curve.shape
     (['all', 'relevant_only'], (1, 2))
     """
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     fraction = check_real(fraction, "fraction", low=0.0, high=1.0, low_inclusive=False)
     fracs = [check_real(f, "fractions", low=0.0, high=1.0, low_inclusive=False)
              for f in fractions]

@@ -9,11 +9,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..._checks import check_int
+from ..._checks import check_int, check_seeds
 from ...data.digits import digit_domains
 from ...data.selective import make_related_tasks
 from ...selective import fit_embedding, fit_multitask, nearest_neighbour_accuracy
-from ._common import _accuracy, _seeds
+from ._common import _accuracy
 
 __all__ = ["MultiTaskStudy", "multitask_study", "MetricStudy", "metric_study"]
 
@@ -58,7 +58,7 @@ def multitask_study(n_main: Sequence[int] = (20, 200), seeds: Sequence[int] = ra
     >>> res.single.shape
     (1, 1)
     """
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     sizes = [check_int(m, "n_main", min_value=1) for m in n_main]
     if not sizes:
         raise ValueError("n_main must not be empty")
@@ -131,7 +131,7 @@ def metric_study(seeds: Sequence[int] = range(5), *, cause: str = "environment",
     >>> sorted(res.accuracy)
     ['embedding_cross', 'embedding_source', 'pixels', 'pixels_plus_target']
     """
-    seeds = _seeds(seeds)
+    seeds = check_seeds(seeds)
     per_class = check_int(per_class, "per_class", min_value=1)
     xs, ys, xt, yt = digit_domains(cause, severity, dtype=torch.float32)
     names = ("pixels", "pixels_plus_target", "embedding_source", "embedding_cross")
