@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 
-def _to_float_tensor(x, name: str) -> torch.Tensor:
+def _real_tensor(x, name: str) -> torch.Tensor:
+    """``x`` as a real floating tensor (:func:`tllab.as_tensor`), any precision."""
     if isinstance(x, (str, bytes, dict)) or x is None:
         raise TypeError(f"{name} must be an array-like or a torch.Tensor; got {type(x).__name__}")
     try:
@@ -42,6 +43,11 @@ def _to_float_tensor(x, name: str) -> torch.Tensor:
         ) from err
     if t.is_complex():
         raise TypeError(f"{name} must be real-valued; got complex dtype {t.dtype}")
+    return t
+
+
+def _to_float_tensor(x, name: str) -> torch.Tensor:
+    t = _real_tensor(x, name)
     check_precision(t, name)
     return t
 
@@ -144,16 +150,7 @@ def check_batch(
     ValueError: x must have shape (n_samples, ...) with at least 2 dimensions; got shape (2,) \
 (reshape a single feature with x.reshape(-1, 1))
     """
-    if isinstance(x, (str, bytes, dict)) or x is None:
-        raise TypeError(f"{name} must be an array-like or a torch.Tensor; got {type(x).__name__}")
-    try:
-        t = as_tensor(x)
-    except (TypeError, ValueError, RuntimeError) as err:
-        raise TypeError(
-            f"{name} must be a numeric array-like or a torch.Tensor; got {type(x).__name__}"
-        ) from err
-    if t.is_complex():
-        raise TypeError(f"{name} must be real-valued; got complex dtype {t.dtype}")
+    t = _real_tensor(x, name)
     if t.ndim < 2:
         raise ValueError(
             f"{name} must have shape (n_samples, ...) with at least 2 dimensions; got shape "
