@@ -1,0 +1,19 @@
+"""pytest hooks shared by the doctests in ``tllab/`` and the tests in ``tests/``.
+
+(``tests/conftest.py`` holds the fixtures of the test suite; doctests do not see it.)
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a doctest or test drew, so that they do not pile up in memory."""
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
