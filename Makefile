@@ -33,7 +33,7 @@ book: setup vendor
 
 ## test: set up, then lint + unit tests + notebooks (nbval) + book build + browser check
 test: setup vendor
-	$(BIN)/ruff check tllab tests benchmarks
+	$(BIN)/ruff check tllab tests benchmarks conftest.py
 	$(BIN)/python -m pytest $(PYTEST_NB) --doctest-modules tllab tests chapters
 
 unit: setup
@@ -43,7 +43,7 @@ notebooks: setup
 	$(BIN)/python -m pytest $(PYTEST_NB) chapters
 
 lint: setup
-	$(BIN)/ruff check tllab tests benchmarks
+	$(BIN)/ruff check tllab tests benchmarks conftest.py
 
 ## lab: open the chapters in JupyterLab (as root, e.g. in a container, with --allow-root)
 lab: setup

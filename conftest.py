@@ -1,6 +1,8 @@
 """pytest hooks shared by the doctests in ``tllab/`` and the tests in ``tests/``.
 
-(``tests/conftest.py`` holds the fixtures of the test suite; doctests do not see it.)
+``tests/conftest.py`` holds the fixtures and helpers of the test suite, which doctests do not
+see.  Test modules import those helpers as ``from conftest import ROOT``: pytest imports the
+deeper ``tests/conftest.py`` after this file, so the name ``conftest`` resolves to it there.
 """
 
 from __future__ import annotations

@@ -2,9 +2,8 @@
 
 import re
 
-from conftest import ROOT
-
 import tllab
+from conftest import ROOT
 
 API_PAGE = ROOT / "chapters" / "api.md"
 

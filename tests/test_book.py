@@ -7,6 +7,7 @@ tests/test_browser.py.
 import re
 
 import pytest
+
 from conftest import toc_entries, toc_html
 
 pytestmark = pytest.mark.book

@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT, toc_entries, toc_html, toc_source
 
 pytestmark = pytest.mark.browser

@@ -11,6 +11,7 @@ import os
 import subprocess
 
 import pytest
+
 from conftest import ROOT
 
 RUN = ROOT / ".ci" / "run"
