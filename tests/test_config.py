@@ -175,3 +175,34 @@ def test_every_cited_key_is_in_the_bibliography():
         if unknown:
             missing[path.relative_to(ROOT).as_posix()] = unknown
     assert not missing, f"cited but not in {CONFIG['bibtex_bibfiles']}: {missing}"
+
+
+def test_static_refresh_finds_edited_static_files(tmp_path):
+    """_ext/static_refresh.py: an edited, new or missing static file makes Sphinx rebuild (it
+    would otherwise skip copying _static/ when no page changed); copies as new as their
+    source, and rendered templates (*_t), do not."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.spec_from_file_location("static_refresh",
+                                                  ROOT / "_ext" / "static_refresh.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    src, out = tmp_path / "_static", tmp_path / "_build" / "html"
+    (src / "css").mkdir(parents=True)
+    (out / "_static" / "css").mkdir(parents=True)
+    for name in ("tllab.css", "css/extra.css", "layout.js_t"):
+        (src / name).write_text("a")
+    assert mod.stale_static_files(tmp_path, ["_static"], out) == [src / "css/extra.css",
+                                                                  src / "tllab.css"]
+    for name in ("tllab.css", "css/extra.css"):  # copied with their times, as Sphinx does
+        (out / "_static" / name).write_text("a")
+        t = (src / name).stat().st_mtime
+        os.utime(out / "_static" / name, (t, t))
+    assert mod.stale_static_files(tmp_path, ["_static"], out) == []
+    t = (src / "tllab.css").stat().st_mtime
+    os.utime(src / "tllab.css", (t + 10, t + 10))  # edited after the last build
+    assert mod.stale_static_files(tmp_path, ["_static"], out) == [src / "tllab.css"]
+    # an absolute entry (extensions add their own static folders) and a single file
+    assert mod.stale_static_files("/elsewhere", [str(src / "tllab.css")], out) == [
+        src / "tllab.css"]
