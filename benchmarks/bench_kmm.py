@@ -55,18 +55,26 @@ def make_data(n: int):
     return xs, xt
 
 
+def kmm_kappa(xs, xt, sigma):
+    """κ_i = (n_s/n_t) Σ_j k(x_i, x'_j) in float64, as a torch tensor."""
+    import torch
+
+    import tllab
+
+    ones = torch.ones(len(xt), dtype=torch.float64)
+    return tllab.kernel_matvec(torch.tensor(xs), ones, torch.tensor(xt),
+                               bandwidth=sigma) * (len(xs) / len(xt))
+
+
 def kmm_objective(beta, xs, xt, sigma):
     """f(β) = ½ βᵀKβ − κᵀβ in float64 with tiled products (no n×n matrix)."""
     import torch
 
     import tllab
 
-    xs_t, xt_t = torch.tensor(xs), torch.tensor(xt)
     b = torch.as_tensor(beta, dtype=torch.float64)
-    kb = tllab.kernel_matvec(xs_t, b, bandwidth=sigma)
-    kappa = tllab.kernel_matvec(xs_t, torch.ones(len(xt), dtype=torch.float64), xt_t,
-                                bandwidth=sigma) * (len(xs) / len(xt))
-    return float(0.5 * b @ kb - kappa @ b)
+    kb = tllab.kernel_matvec(torch.tensor(xs), b, bandwidth=sigma)
+    return float(0.5 * b @ kb - kmm_kappa(xs, xt, sigma) @ b)
 
 
 def _cvxopt_qp(xs, xt, sigma, sparse: bool):
@@ -79,10 +87,8 @@ def _cvxopt_qp(xs, xt, sigma, sparse: bool):
 
     n = len(xs)
     eps = (math.sqrt(n) - 1) / math.sqrt(n)
-    a, b = torch.tensor(xs), torch.tensor(xt)
-    K = tllab.kernel_matrix(a, bandwidth=sigma).numpy()
-    kappa = (tllab.kernel_matvec(a, torch.ones(len(xt), dtype=torch.float64), b,
-                                 bandwidth=sigma) * (n / len(xt))).numpy()
+    K = tllab.kernel_matrix(torch.tensor(xs), bandwidth=sigma).numpy()
+    kappa = kmm_kappa(xs, xt, sigma).numpy()
     h = cvxopt.matrix(np.concatenate([np.full(n, B), np.zeros(n), [n * (1 + eps)],
                                       [-n * (1 - eps)]]))
     if sparse:  # rows: β_i <= B, −β_i <= 0, Σβ <= n(1+ε), −Σβ <= −n(1−ε)

@@ -45,14 +45,13 @@ class _Gram:
         """Kernel values of rows ``r0:r1`` of ``x`` against all of ``x`` (input dtype)."""
         return _tile(x[r0:r1], x, sq[r0:r1], sq, self.kernel, self.bandwidths)
 
-    def _tiled_product(self, x, sq, v):
-        """``K_xx v`` for points ``x`` by row tiles, accumulated in the work dtype."""
-        m = x.shape[0]
-        out = torch.empty(m, dtype=self.work, device=v.device)
-        for r0 in range(0, m, self.rows):
-            r1 = min(r0 + self.rows, m)
-            k = self._rows(x, sq, r0, r1)
-            i = torch.arange(r1 - r0, device=x.device)
+    def _tiled_product(self, v):
+        """``K v`` by row tiles, accumulated in the work dtype."""
+        out = torch.empty(self.n, dtype=self.work, device=v.device)
+        for r0 in range(0, self.n, self.rows):
+            r1 = min(r0 + self.rows, self.n)
+            k = self._rows(self.x, self.sq, r0, r1)
+            i = torch.arange(r1 - r0, device=k.device)
             k[i, i + r0] = self.diag
             out[r0:r1] = k.to(self.work) @ v
         return out
@@ -69,34 +68,26 @@ class _Gram:
                 out[r0:r0 + rows] = self.K[r0:r0 + rows].to(self.work) @ v
             return out
         if self.exact:
-            return self._tiled_product(self.x, self.sq, v)
+            return self._tiled_product(v)
         out = _kernel_matvec_centred(self.x, None, v.to(self.x.dtype).unsqueeze(1), self.kernel,
                                      self.bandwidths, self.block, False)
         return out.squeeze(1).to(self.work)
 
+    def _scatter(self, idx: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """The length-``n`` vector that is ``v`` on ``idx`` and 0 elsewhere."""
+        full = torch.zeros(self.n, dtype=self.work, device=v.device)
+        full[idx] = v
+        return full
+
     def cols_matvec(self, idx: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """``K[:, idx] v`` (for a few columns)."""
-        if self.K is not None or self.exact:
-            full = torch.zeros(self.n, dtype=self.work, device=v.device)
-            full[idx] = v
-            return self.matvec(full)
-        self.products += 1
-        out = _kernel_matvec_centred(self.x, self.x[idx], v.to(self.x.dtype).unsqueeze(1),
-                                     self.kernel, self.bandwidths, self.block, False)
-        return out.squeeze(1).to(self.work)
+        """``K[:, idx] v`` (one full product)."""
+        return self.matvec(self._scatter(idx, v))
 
     def sub_matvec(self, idx: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """``K[idx][:, idx] v``."""
         if idx.numel() == self.n:
             return self.matvec(v)
-        if self.K is not None or self.exact:
-            full = torch.zeros(self.n, dtype=self.work, device=v.device)
-            full[idx] = v
-            return self.matvec(full)[idx]
-        self.products += 1
-        out = _kernel_matvec_centred(self.x[idx], None, v.to(self.x.dtype).unsqueeze(1),
-                                     self.kernel, self.bandwidths, self.block, False)
-        return out.squeeze(1).to(self.work)
+        return self.matvec(self._scatter(idx, v))[idx]
 
     def sub_operator(self, idx: torch.Tensor):
         """``v ↦ K[idx][:, idx] v`` for repeated use: for a proper subset ``idx``, a

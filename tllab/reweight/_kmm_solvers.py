@@ -68,6 +68,11 @@ def _lmo_value(g: torch.Tensor, B: float, lo: float, hi: float) -> torch.Tensor:
     return (gs * fill).sum()
 
 
+def _sum_on_bound(total: float, lo: float, hi: float) -> bool:
+    """Whether ``Σβ = total`` sits on a bound of the slab (to ``1e-9`` relative)."""
+    return min(abs(total - lo), abs(hi - total)) <= 1e-9 * hi
+
+
 def _objective(beta, kb, kappa) -> float:
     return float(0.5 * (beta @ kb) - kappa @ beta)
 
@@ -290,7 +295,7 @@ def _second_order(gram, kappa, B, lo, hi, tol, max_products, max_rounds=8, all_f
         g = kb - kappa
         free = (beta > 0) & (beta < B) & ~(at_zero | at_b)
         total = float(beta.sum())
-        fixed_sum = min(total - lo, hi - total) <= 1e-9 * hi
+        fixed_sum = _sum_on_bound(total, lo, hi)
         if nu is None:  # slab multiplier: 0 unless the sum sits on a bound
             nu = -float(g[free].median()) if fixed_sum and bool(free.any()) else 0.0
         v = g + nu
@@ -365,7 +370,7 @@ def _face_cg(matvec, beta, kb, kappa, B, lo, hi, max_cg):
     g = kb - kappa
     free = (beta > 0) & (beta < B)
     total = float(beta.sum())
-    fixed_sum = abs(total - lo) <= 1e-9 * hi or abs(total - hi) <= 1e-9 * hi
+    fixed_sum = _sum_on_bound(total, lo, hi)
     used = 0
     restart = True
     while used < max_cg:
@@ -407,7 +412,7 @@ def _face_cg(matvec, beta, kb, kappa, B, lo, hi, max_cg):
             beta = torch.where(beta >= B - tiny, torch.full_like(beta, B), beta)
             free = free & (beta > 0) & (beta < B)
             total = float(beta.sum())
-            fixed_sum = fixed_sum or abs(total - lo) <= 1e-9 * hi or abs(total - hi) <= 1e-9 * hi
+            fixed_sum = fixed_sum or _sum_on_bound(total, lo, hi)
             restart = True
             continue
         r_new = -g * freef
