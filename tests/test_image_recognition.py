@@ -213,6 +213,8 @@ def test_explorer_widget(source, single_thread):
     [
         (lambda m: study.finetune_study(m, budgets=()), ValueError, "must not be empty"),
         (lambda m: study.finetune_study(m, seeds=()), ValueError, "must not be empty"),
+        (lambda m: study.finetune_study(m, seeds=(0.5,)), TypeError, "seeds must be an int"),
+        (lambda m: study.finetune_study(m, progress="yes"), TypeError, "progress"),
         (lambda m: study.finetune_study(m, settings={}), ValueError, "must not be empty"),
         (lambda m: study.finetune_study(m, steps=0), ValueError, "steps"),
         (lambda m: study.finetune_study(m, batch_size=0), ValueError, "batch_size"),

@@ -112,6 +112,7 @@ BAD = [
     (study.effective_features, ([-1.0, 2.0],), {}, ValueError, "gates"),
     (study.gate_study, ([],), {}, ValueError, "seeds"),
     (study.gate_study, ([0],), {"kinds": ["relu"]}, ValueError, "kinds"),
+    (study.gate_study, ([0],), {"progress": "yes"}, TypeError, "progress"),
     (study.gate_study, ([0],), {"penalties": [-1.0]}, ValueError, "penalties"),
     (study.gate_level_sweep, ([10],), {}, ValueError, "n_shifted"),
     (study.gate_level_sweep, ([],), {}, ValueError, "n_shifted"),

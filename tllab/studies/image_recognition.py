@@ -29,6 +29,7 @@ from ..adapt import fit_adapted
 from ..data import load_digits_domain, render_digits
 from ..finetune import adabn, evaluate, fine_tune, fit, predict, reset_parameters
 from ..models import SmallCNN
+from ._progress import progress_bar
 
 __all__ = [
     "SOURCE_RECIPE",
@@ -299,19 +300,16 @@ def finetune_study(
     settings = dict(STUDY_SETTINGS if settings is None else settings)
     steps = check_int(steps, "steps", min_value=1)
     batch_size = check_int(batch_size, "batch_size", min_value=1)
-    budgets, seeds = tuple(budgets), tuple(int(s) for s in seeds)
-    if not budgets or not seeds or not settings:
-        raise ValueError("budgets, seeds and settings must not be empty")
+    budgets, seeds = tuple(budgets), tuple(check_seeds(seeds))
+    if not budgets or not settings:
+        raise ValueError("budgets and settings must not be empty")
     device = next(model.parameters()).device
     xtr, ytr = target_digits("train", device=device)
     xte, yte = target_digits("test", device=device)
     acc = np.zeros((len(settings), len(budgets), len(seeds)))
     preds = np.zeros((len(settings), len(budgets), len(seeds), yte.shape[0]), dtype=np.int8)
     jobs = [(b, s) for b in range(len(budgets)) for s in range(len(seeds))]
-    if progress:
-        from tqdm.auto import tqdm
-
-        jobs = tqdm(jobs, desc="fine-tuning study", leave=False)
+    jobs = progress_bar(jobs, progress, "fine-tuning study")
     for b, r in jobs:
         idx = labelled_subset(ytr.cpu(), budgets[b], seed=seeds[r]).to(device)
         epochs, bs = _epochs(idx.numel(), batch_size, steps)
@@ -390,10 +388,7 @@ def adaptation_study(
     bn = evaluate(adabn(copy.deepcopy(model), xtr), xte, yte).accuracy
     rows = [[base] * len(seeds), [bn] * len(seeds)]
     jobs = list(settings.items())
-    if progress:
-        from tqdm.auto import tqdm
-
-        jobs = tqdm(jobs, desc="adaptation study", leave=False)
+    jobs = progress_bar(jobs, progress, "adaptation study")
     for _, kwargs in jobs:
         row = []
         for seed in seeds:

@@ -1,20 +1,10 @@
-"""Private helpers shared by the foundations studies: progress bars, relabelling."""
+"""Private helper shared by the foundations studies: the concept-shift relabelling."""
 
 from __future__ import annotations
 
 import torch
 
 from .classifier import N_CLASSES
-
-
-def _progress(iterable, progress: bool, desc: str):
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be a bool; got {progress!r}")
-    if not progress:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, desc=desc, leave=False)
 
 
 def _relabel(y: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,8 @@ import torch
 from ..._checks import check_choice, check_int, check_real, check_seeds
 from ...data.digits import digit_domains
 from ...divergence import proxy_a_distance
-from ._common import _progress, _relabel
+from .._progress import progress_bar
+from ._common import _relabel
 from .classifier import N_CLASSES, accuracy, fit_classifier
 
 __all__ = [
@@ -124,7 +125,7 @@ def bound_study(
     out = {k: np.zeros((len(conds), len(seeds)))
            for k in ("source_error", "pad", "lam", "target_error")}
     jobs = [(i, j) for j in range(len(seeds)) for i in range(len(conds))]
-    for i, j in _progress(jobs, progress, "conditions × seeds"):
+    for i, j in progress_bar(jobs, progress, "conditions × seeds"):
         cause, severity = conds[i]
         xs, ys, xt, yt = digit_domains(cause, severity, seed=seeds[j])
         if concept_shift:

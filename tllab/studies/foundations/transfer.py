@@ -21,8 +21,9 @@ from ...data.covariate import SHIMODAIRA, make_covariate_shift_regression
 from ...data.digits import digit_domains, load_digits_domain
 from ...models.linear import weighted_least_squares
 from ...reweight import ulsif_weights
+from .._progress import progress_bar
 from ..instance_weighting import gaussian_target_risk
-from ._common import _progress, _relabel
+from ._common import _relabel
 from .classifier import (
     accuracy,
     fit_classifier,
@@ -200,7 +201,7 @@ def learning_curve(
     tau = check_real(tau, "tau", low=0.0, low_inclusive=False)
     xs, ys = load_digits_domain("source")
     xt, yt = load_digits_domain("target", rotation=rotation)
-    loop = _progress(seeds, progress, "seeds")
+    loop = progress_bar(seeds, progress, "seeds")
     source_model = fit_classifier(xs, _relabel(ys) if concept_shift else ys, tau=tau)
     src = np.zeros(len(seeds))
     tgt = np.zeros((len(seeds), len(budget_list)))

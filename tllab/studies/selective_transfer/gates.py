@@ -7,12 +7,12 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..._checks import check_choice, check_int, check_real, check_seeds
 from ...data.selective import FeatureShiftData, make_feature_shift
 from ...models.linear import logistic_predict, weighted_logistic_regression
 from ...selective import GATE_KINDS, fit_feature_gates
+from .._progress import progress_bar
 from ._common import _REG, TEST_SEED_OFFSET, _accuracy
 
 __all__ = [
@@ -152,7 +152,7 @@ def gate_study(seeds: Sequence[int] = range(5), *, kinds: Sequence[str] = GATE_K
     acc = {c: [] for c in configs}
     plain, oracle = [], []
     truth = None
-    for s in tqdm(seeds, desc="gates", disable=not progress):
+    for s in progress_bar(seeds, progress, "gates", leave=True):
         data = make_feature_shift(n, seed=s, **params)
         test = _test_target(s, n_test, params)
         truth = data.transferable
@@ -231,7 +231,7 @@ def gate_level_sweep(n_shifted: Sequence[int] = (0, 3, 6, 8), seeds: Sequence[in
     out = {name: {k: np.full(shape, np.nan) for k in kinds}
            for name in ("kept_mean", "kept_cv", "dropped_mean")}
     grid = [(i, j) for i in range(len(ks)) for j in range(len(seeds))]
-    for i, j in tqdm(grid, desc="sweep", disable=not progress):
+    for i, j in progress_bar(grid, progress, "sweep", leave=True):
         data = make_feature_shift(n, n_features=n_features, n_shifted=ks[i], seed=seeds[j])
         keep = data.transferable
         for kind in kinds:
